@@ -1,0 +1,90 @@
+import { parseDuration } from './duration.js';
+import type { GatewayConfig } from './gateway-config.js';
+import { parseListenAddress } from './listen-address.js';
+import { parseBackendList, parseBoolean, parseChoice, parseWholeNumber } from './value-parsers.js';
+
+/** One command-line flag: its name (without dashes), the config field it fills, and how. */
+export interface FlagSpec<K extends keyof GatewayConfig = keyof GatewayConfig> {
+  readonly name: string;
+  readonly key: K;
+  /** The default, as the user would type it, so --help shows it and it goes through the same parser. */
+  readonly defaultText: string;
+  readonly help: string;
+  /** Boolean flags may stand alone (`--trust-proxy`), as in Go. */
+  readonly boolean?: true;
+  readonly parse: (text: string) => GatewayConfig[K];
+}
+
+function flag<K extends keyof GatewayConfig>(spec: FlagSpec<K>): FlagSpec<K> {
+  return spec;
+}
+
+/** Every flag the gateway takes, in the order --help lists them. */
+export const FLAGS: readonly FlagSpec[] = [
+  flag({
+    name: 'listen',
+    key: 'listen',
+    defaultText: ':3000',
+    help: 'address to listen on, host:port or :port',
+    parse: parseListenAddress,
+  }),
+  flag({
+    name: 'read-timeout',
+    key: 'readTimeoutMs',
+    defaultText: '5s',
+    help: 'longest time to receive a request (headers and body); 0 means none',
+    parse: parseDuration,
+  }),
+  flag({
+    name: 'write-timeout',
+    key: 'writeTimeoutMs',
+    defaultText: '10s',
+    help: "longest wait for a backend's response headers or next body byte; 0 means none",
+    parse: parseDuration,
+  }),
+  flag({
+    name: 'rate-limit',
+    key: 'rateLimitPerSecond',
+    defaultText: '100',
+    help: 'requests per second allowed per client (see --rate-limit-scope); 0 turns limiting off',
+    parse: parseWholeNumber,
+  }),
+  flag({
+    name: 'rate-limit-scope',
+    key: 'rateLimitScope',
+    defaultText: 'client',
+    help: 'client: limit each client address; global: limit all clients together (the Go proxy)',
+    parse: parseChoice(['client', 'global'] as const),
+  }),
+  flag({
+    name: 'trust-proxy',
+    key: 'trustProxy',
+    defaultText: 'false',
+    help: 'take the client address from X-Forwarded-For instead of the socket',
+    boolean: true,
+    parse: parseBoolean,
+  }),
+  flag({
+    name: 'backends',
+    key: 'backends',
+    defaultText: 'http://localhost:8080',
+    help: 'comma-separated backend URLs (http:// or https://), used round-robin',
+    parse: parseBackendList,
+  }),
+];
+
+/** The environment variable that can set a flag: `rate-limit` -> `RATE_LIMIT`. */
+export function envNameOf(flagName: string): string {
+  return flagName.toUpperCase().replaceAll('-', '_');
+}
+
+/** The text --help prints. */
+export function usage(program = 'gateway'): string {
+  const lines = [`Usage: ${program} [flags]`, '', 'Every flag can also be set by the environment variable shown; a flag wins over its variable.', ''];
+  for (const spec of FLAGS) {
+    lines.push(`  --${spec.name}${spec.boolean ? '' : ' value'}   (env ${envNameOf(spec.name)}, default ${JSON.stringify(spec.defaultText)})`);
+    lines.push(`        ${spec.help}`);
+  }
+  lines.push('  --help', '        print this help and exit');
+  return lines.join('\n');
+}

@@ -1,0 +1,45 @@
+import type { ListenAddress } from './listen-address.js';
+
+/** How requests are grouped for rate limiting. */
+export type RateLimitScope = 'client' | 'global';
+
+/**
+ * The gateway's whole configuration: parsed once at boot from flags and environment
+ * variables (a flag wins over its variable), then frozen. Each field names its flag,
+ * its variable and its default; numbers carry their unit in their name.
+ */
+export interface GatewayConfig {
+  /** Address to accept clients on. `--listen`, `LISTEN`, default `:3000` (every interface). */
+  readonly listen: ListenAddress;
+  /**
+   * Longest time to receive a client's request headers and body; past it the client gets 408
+   * and the connection is closed. `--read-timeout`, `READ_TIMEOUT`, default `5s`; `0` means none.
+   */
+  readonly readTimeoutMs: number;
+  /**
+   * Longest time to wait for a backend's response headers, or for the next byte of its body.
+   * `--write-timeout`, `WRITE_TIMEOUT`, default `10s`; `0` means none.
+   */
+  readonly writeTimeoutMs: number;
+  /** Requests per second each client may send; `0` turns limiting off. `--rate-limit`, `RATE_LIMIT`, default `100`. */
+  readonly rateLimitPerSecond: number;
+  /**
+   * `client` limits each client address separately; `global` limits all clients together, as the
+   * Go proxy did. `--rate-limit-scope`, `RATE_LIMIT_SCOPE`, default `client`.
+   */
+  readonly rateLimitScope: RateLimitScope;
+  /**
+   * Take the client address from `X-Forwarded-For` (its left-most entry, as Express's
+   * `trust proxy` does) instead of the socket. Only safe behind a proxy that sets the header.
+   * `--trust-proxy`, `TRUST_PROXY`, default `false`.
+   */
+  readonly trustProxy: boolean;
+  /**
+   * Backend base URLs, `http://` or `https://`, in round-robin order; a path in a URL prefixes
+   * every proxied path. `--backends` (comma-separated), `BACKENDS`, default `http://localhost:8080`.
+   */
+  readonly backends: readonly string[];
+}
+
+/** DI token of the frozen GatewayConfig. */
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

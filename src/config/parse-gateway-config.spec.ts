@@ -1,0 +1,202 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, HelpRequested } from './config.error.js';
+import { envNameOf, FLAGS, usage } from './flags.js';
+import type { GatewayConfig } from './gateway-config.js';
+import { parseGatewayConfig } from './parse-gateway-config.js';
+
+type Env = Record<string, string | undefined>;
+
+/** Runs the parser and returns what it threw, failing the test when it threw nothing. */
+function thrownBy(argv: readonly string[], env: Env = {}): unknown {
+  try {
+    parseGatewayConfig(argv, env);
+  } catch (error) {
+    return error;
+  }
+  throw new Error(`expected ${JSON.stringify(argv)} with ${JSON.stringify(env)} to throw`);
+}
+
+describe(parseGatewayConfig.name, () => {
+  describe('defaults', () => {
+    const config = parseGatewayConfig([], {});
+
+    it.each<[keyof GatewayConfig, unknown]>([
+      ['listen', { host: undefined, port: 3000 }],
+      ['readTimeoutMs', 5_000],
+      ['writeTimeoutMs', 10_000],
+      ['rateLimitPerSecond', 100],
+      ['rateLimitScope', 'client'],
+      ['trustProxy', false],
+      ['backends', ['http://localhost:8080']],
+    ])('defaults %s to %j', (key, value) => {
+      expect(config[key]).toEqual(value);
+    });
+
+    it('has no fields beyond the flags', () => {
+      expect(Object.keys(config).sort()).toEqual(FLAGS.map((spec) => spec.key).sort());
+    });
+  });
+
+  it.each([
+    [['--listen=:4000']],
+    [['--listen', ':4000']],
+    [['-listen=:4000']],
+    [['-listen', ':4000']],
+  ])('accepts Go flag syntax %j', (argv) => {
+    expect(parseGatewayConfig(argv, {}).listen).toEqual({ host: undefined, port: 4000 });
+  });
+
+  it.each([
+    ['127.0.0.1:4000', { host: '127.0.0.1', port: 4000 }],
+    ['localhost:4000', { host: 'localhost', port: 4000 }],
+    ['[::1]:4000', { host: '::1', port: 4000 }],
+    [':0', { host: undefined, port: 0 }],
+  ])('reads --listen=%s as %j', (text, listen) => {
+    expect(parseGatewayConfig([`--listen=${text}`], {}).listen).toEqual(listen);
+  });
+
+  it.each([
+    [['--trust-proxy'], true],
+    [['-trust-proxy'], true],
+    [['--trust-proxy=true'], true],
+    [['--trust-proxy=1'], true],
+    [['--trust-proxy=false'], false],
+    [['--trust-proxy=F'], false],
+  ])('reads the boolean flag %j as %s', (argv, value) => {
+    expect(parseGatewayConfig(argv, {}).trustProxy).toBe(value);
+  });
+
+  it.each<[string, string, keyof GatewayConfig, unknown]>([
+    ['LISTEN', '127.0.0.1:9000', 'listen', { host: '127.0.0.1', port: 9000 }],
+    ['READ_TIMEOUT', '1m30s', 'readTimeoutMs', 90_000],
+    ['WRITE_TIMEOUT', '250ms', 'writeTimeoutMs', 250],
+    ['RATE_LIMIT', '7', 'rateLimitPerSecond', 7],
+    ['RATE_LIMIT_SCOPE', 'global', 'rateLimitScope', 'global'],
+    ['TRUST_PROXY', 'true', 'trustProxy', true],
+    ['BACKENDS', 'http://a:1, http://b:2/', 'backends', ['http://a:1', 'http://b:2']],
+  ])('sets %s from its variable (%s=%j)', (variable, text, key, value) => {
+    expect(parseGatewayConfig([], { [variable]: text })[key]).toEqual(value);
+  });
+
+  it('derives each variable name from its flag name', () => {
+    expect(FLAGS.map((spec) => envNameOf(spec.name))).toEqual([
+      'LISTEN',
+      'READ_TIMEOUT',
+      'WRITE_TIMEOUT',
+      'RATE_LIMIT',
+      'RATE_LIMIT_SCOPE',
+      'TRUST_PROXY',
+      'BACKENDS',
+    ]);
+  });
+
+  it.each<[string[], Env, keyof GatewayConfig, unknown]>([
+    [['--rate-limit=5'], { RATE_LIMIT: '50' }, 'rateLimitPerSecond', 5],
+    [['--listen', ':4000'], { LISTEN: ':5000' }, 'listen', { host: undefined, port: 4000 }],
+    [['--trust-proxy=false'], { TRUST_PROXY: 'true' }, 'trustProxy', false],
+    [['--backends=http://flag:1'], { BACKENDS: 'http://env:1' }, 'backends', ['http://flag:1']],
+  ])('lets the flag %j win over its variable %j', (argv, env, key, value) => {
+    expect(parseGatewayConfig(argv, env)[key]).toEqual(value);
+  });
+
+  it('does not read a bad variable whose flag is given', () => {
+    expect(parseGatewayConfig(['--rate-limit=5'], { RATE_LIMIT: 'abc' }).rateLimitPerSecond).toBe(5);
+  });
+
+  it.each<[Env, keyof GatewayConfig, unknown]>([
+    [{ RATE_LIMIT: '' }, 'rateLimitPerSecond', 100],
+    [{ LISTEN: '' }, 'listen', { host: undefined, port: 3000 }],
+    [{ BACKENDS: '' }, 'backends', ['http://localhost:8080']],
+    [{ TRUST_PROXY: '' }, 'trustProxy', false],
+    [{ READ_TIMEOUT: undefined }, 'readTimeoutMs', 5_000],
+  ])('treats an empty variable as unset: %j', (env, key, value) => {
+    expect(parseGatewayConfig([], env)[key]).toEqual(value);
+  });
+
+  it.each<[string[], keyof GatewayConfig, unknown]>([
+    [['--rate-limit=1', '--rate-limit=2', '-rate-limit', '3'], 'rateLimitPerSecond', 3],
+    [['--trust-proxy', '--trust-proxy=false'], 'trustProxy', false],
+    [['--listen=:1', '--listen=:2'], 'listen', { host: undefined, port: 2 }],
+  ])('lets the last repetition of a flag win: %j', (argv, key, value) => {
+    expect(parseGatewayConfig(argv, {})[key]).toEqual(value);
+  });
+
+  it('accepts -- as the end of the flags', () => {
+    expect(parseGatewayConfig(['--rate-limit=9', '--'], {}).rateLimitPerSecond).toBe(9);
+  });
+
+  it('returns a frozen config', () => {
+    const config = parseGatewayConfig(['--rate-limit=9'], {});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(() => {
+      (config as { rateLimitPerSecond: number }).rateLimitPerSecond = 1;
+    }).toThrow(TypeError);
+  });
+
+  it('freezes the nested backend list and listen address too', () => {
+    const config = parseGatewayConfig(['--backends=http://a:1', '--listen=:4000'], {});
+    expect(Object.isFrozen(config.backends)).toBe(true);
+    expect(Object.isFrozen(config.listen)).toBe(true);
+  });
+
+  it.each<[string, string[], Env, string[], string[]]>([
+    ['a bad number flag', ['--rate-limit=abc'], {}, ['--rate-limit', '"abc"'], []],
+    ['a bad number variable', [], { RATE_LIMIT: 'abc' }, ['RATE_LIMIT', '"abc"'], ['--rate-limit']],
+    ['a non-http backend', ['--backends=ftp://x'], {}, ['--backends', '"ftp://x"'], []],
+    ['a bad backend variable', [], { BACKENDS: 'ftp://x' }, ['BACKENDS', '"ftp://x"'], ['--backends']],
+    ['a duration without a known unit', ['--read-timeout=5x'], {}, ['--read-timeout', '"5x"'], []],
+    ['a bad duration variable', [], { WRITE_TIMEOUT: '10' }, ['WRITE_TIMEOUT', '"10"', 'missing unit'], ['--write-timeout']],
+    ['a listen address without a colon', ['--listen=3000'], {}, ['--listen', '"3000"'], []],
+    ['a port out of range', ['--listen', ':70000'], {}, ['--listen', '":70000"'], []],
+    ['an unknown scope', ['--rate-limit-scope=world'], {}, ['--rate-limit-scope', '"world"', 'client, global'], []],
+    ['a bad boolean', ['--trust-proxy=maybe'], {}, ['--trust-proxy', '"maybe"'], []],
+    ['a bad boolean given with one dash', ['-trust-proxy=maybe'], {}, ['--trust-proxy', '"maybe"'], []],
+    ['an unknown flag', ['--nope'], {}, ['--nope'], []],
+    ['an unknown flag with a value', ['--nope=1'], {}, ['--nope'], []],
+    ['a positional argument', ['serve'], {}, ['"serve"', 'only flags'], []],
+    ['a positional argument after a boolean flag', ['--trust-proxy', 'false'], {}, ['"false"', 'only flags'], []],
+    ['an argument after --', ['--', 'extra'], {}, ['"extra"'], []],
+    ['a lone dash', ['-'], {}, ['"-"'], []],
+    ['a flag without a value', ['--listen'], {}, ['--listen', 'needs a value'], []],
+  ])('refuses %s (%j %j) with a ConfigError naming it', (_case, argv, env, mentions, absent) => {
+    const error = thrownBy(argv, env);
+    expect(error).toBeInstanceOf(ConfigError);
+    const { message, exitCode } = error as ConfigError;
+    for (const text of mentions) expect(message).toContain(text);
+    for (const text of absent) expect(message).not.toContain(text);
+    expect(exitCode).toBe(2);
+  });
+
+  it.each([[['--help']], [['-help']], [['-h']], [['--h']], [['--rate-limit=5', '--help']], [['--help=false']]])(
+    'throws HelpRequested with exit code 0 for %j',
+    (argv) => {
+      const error = thrownBy(argv);
+      expect(error).toBeInstanceOf(HelpRequested);
+      expect((error as HelpRequested).exitCode).toBe(0);
+    },
+  );
+});
+
+describe(usage.name, () => {
+  const text = usage();
+
+  it.each(FLAGS.map((spec) => [spec.name, envNameOf(spec.name), spec.defaultText] as const))(
+    'lists --%s with its variable %s and its default %j',
+    (name, envName, defaultText) => {
+      const line = text.split('\n').find((candidate) => candidate.trimStart().startsWith(`--${name} `));
+      expect(line).toBeDefined();
+      expect(line).toContain(`env ${envName}`);
+      expect(line).toContain(`default ${JSON.stringify(defaultText)}`);
+    },
+  );
+
+  it('lists --help and names the program', () => {
+    expect(text).toContain('--help');
+    expect(usage('my-gateway').split('\n')[0]).toBe('Usage: my-gateway [flags]');
+  });
+
+  it('shows a value placeholder for every flag but the boolean ones', () => {
+    expect(text).toContain('--listen value');
+    expect(text).toMatch(/--trust-proxy {3}\(env/);
+  });
+});

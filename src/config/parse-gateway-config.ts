@@ -1,0 +1,78 @@
+import { ConfigError, HelpRequested } from './config.error.js';
+import { envNameOf, FLAGS, type FlagSpec } from './flags.js';
+import type { GatewayConfig } from './gateway-config.js';
+
+/** Where a flag's text came from, so an error can name what the user actually typed. */
+interface RawValue {
+  readonly text: string;
+  /** `--rate-limit` or `RATE_LIMIT` */
+  readonly source: string;
+}
+
+const FLAGS_BY_NAME = new Map(FLAGS.map((spec) => [spec.name, spec]));
+
+/**
+ * Builds the frozen GatewayConfig from command-line arguments and environment variables.
+ * Arguments follow Go's flag package: `-name=value`, `--name=value`, `-name value`,
+ * `--name value`, bare `-name` for booleans, `--` ends the flags. A flag wins over its variable;
+ * an empty variable counts as unset.
+ * @throws ConfigError naming the flag or variable and its value; HelpRequested for --help.
+ */
+export function parseGatewayConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): GatewayConfig {
+  const fromArgs = readArguments(argv);
+  const config: Record<string, unknown> = {};
+  for (const spec of FLAGS) {
+    const envName = envNameOf(spec.name);
+    const envText = env[envName];
+    const raw: RawValue =
+      fromArgs.get(spec.name) ??
+      (envText !== undefined && envText !== '' ? { text: envText, source: envName } : { text: spec.defaultText, source: `--${spec.name}` });
+    config[spec.key] = parseValue(spec, raw);
+  }
+  return Object.freeze(config) as unknown as GatewayConfig;
+}
+
+function parseValue(spec: FlagSpec, raw: RawValue): unknown {
+  try {
+    return spec.parse(raw.text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(`invalid ${raw.source} ${JSON.stringify(raw.text)}: ${reason}`);
+  }
+}
+
+function readArguments(argv: readonly string[]): Map<string, RawValue> {
+  const values = new Map<string, RawValue>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') {
+      if (i + 1 < argv.length) throw new ConfigError(`unexpected argument ${JSON.stringify(argv[i + 1])}: the gateway takes only flags (see --help)`);
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      throw new ConfigError(`unexpected argument ${JSON.stringify(arg)}: the gateway takes only flags (see --help)`);
+    }
+    const body = arg.slice(arg.startsWith('--') ? 2 : 1);
+    const equals = body.indexOf('=');
+    const name = equals === -1 ? body : body.slice(0, equals);
+    if (name === 'help' || name === 'h') throw new HelpRequested();
+    const spec = FLAGS_BY_NAME.get(name);
+    if (!spec || name === '' || name.startsWith('-')) {
+      throw new ConfigError(`unknown flag ${JSON.stringify(arg)} (see --help)`);
+    }
+    const source = `--${name}`;
+    if (equals !== -1) {
+      values.set(name, { text: body.slice(equals + 1), source });
+    } else if (spec.boolean) {
+      values.set(name, { text: 'true', source });
+    } else if (i + 1 < argv.length) {
+      values.set(name, { text: argv[++i], source });
+    } else {
+      throw new ConfigError(`flag ${source} needs a value (see --help)`);
+    }
+  }
+  return values;
+}

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { parseBackendList, parseBoolean, parseChoice, parseWholeNumber } from './value-parsers.js';
+
+describe(parseBackendList.name, () => {
+  it.each([
+    ['http://localhost:8080', ['http://localhost:8080']],
+    ['http://a:8080,http://b:8080', ['http://a:8080', 'http://b:8080']],
+    [' http://a:8080 ,  http://b:8080 ', ['http://a:8080', 'http://b:8080']],
+    ['http://a:8080,,http://b:8080,', ['http://a:8080', 'http://b:8080']],
+    ['http://a:8080/', ['http://a:8080']],
+    ['http://a:8080//', ['http://a:8080']],
+    ['http://b:8080/api', ['http://b:8080/api']],
+    ['http://b:8080/api/', ['http://b:8080/api']],
+    ['https://secure.example', ['https://secure.example']],
+    ['https://secure.example:8443/v1,http://plain:80', ['https://secure.example:8443/v1', 'http://plain:80']],
+  ])('reads %j as %j', (text, backends) => {
+    expect(parseBackendList(text)).toEqual(backends);
+  });
+
+  it.each([
+    ['ftp://x', /only http:\/\/ and https:\/\//],
+    ['not-a-url', /is not a URL/],
+    ['http://user:secret@b:8080', /credentials/],
+    ['http://user@b:8080', /credentials/],
+    ['http://b:8080/?debug=1', /query or fragment/],
+    ['http://b:8080/#top', /query or fragment/],
+    ['http://b:8080,http://b:8080', /listed twice/],
+    ['http://b:8080,http://b:8080/', /listed twice/],
+    ['http://b:8080/api,http://b:8080/api/', /listed twice/],
+    ['http://b:8080/?', /query or fragment/],
+    ['http://b:8080#', /query or fragment/],
+    ['http://b:8080,HTTP://B:8080', /listed twice/],
+    ['http://b:80,http://b', /listed twice/],
+    ['', /at least one backend/],
+    [' , ,', /at least one backend/],
+    ['http://a:8080,ftp://x', /ftp:\/\/x/],
+  ])('refuses %j with a RangeError', (text, message) => {
+    expect(() => parseBackendList(text)).toThrow(RangeError);
+    expect(() => parseBackendList(text)).toThrow(message);
+  });
+});
+
+describe(parseWholeNumber.name, () => {
+  it.each([
+    ['0', 0],
+    ['100', 100],
+    ['007', 7],
+    ['9007199254740991', Number.MAX_SAFE_INTEGER],
+  ])('reads %j as %d', (text, value) => {
+    expect(parseWholeNumber(text)).toBe(value);
+  });
+
+  it.each(['-1', '1.5', 'abc', '', ' 1', '1e3', '9007199254740993'])('refuses %j with a RangeError', (text) => {
+    expect(() => parseWholeNumber(text)).toThrow(RangeError);
+    expect(() => parseWholeNumber(text)).toThrow('expected a whole number');
+  });
+});
+
+describe(parseBoolean.name, () => {
+  it.each([
+    ['1', true],
+    ['t', true],
+    ['T', true],
+    ['true', true],
+    ['TRUE', true],
+    ['True', true],
+    ['0', false],
+    ['f', false],
+    ['F', false],
+    ['false', false],
+    ['FALSE', false],
+    ['False', false],
+  ])('reads %j as %s, as Go strconv.ParseBool does', (text, value) => {
+    expect(parseBoolean(text)).toBe(value);
+  });
+
+  it.each(['', 'yes', 'no', 'on', 'tRUE', 'maybe', ' true'])('refuses %j with a RangeError', (text) => {
+    expect(() => parseBoolean(text)).toThrow(RangeError);
+    expect(() => parseBoolean(text)).toThrow('expected true or false');
+  });
+});
+
+describe(parseChoice.name, () => {
+  const parseScope = parseChoice(['client', 'global'] as const);
+
+  it.each(['client', 'global'])('accepts the choice %j', (text) => {
+    expect(parseScope(text)).toBe(text);
+  });
+
+  it.each(['world', 'Client', ''])('refuses %j and lists the choices', (text) => {
+    expect(() => parseScope(text)).toThrow(RangeError);
+    expect(() => parseScope(text)).toThrow('expected one of client, global');
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * Parsers for flag values. Each takes the raw text and returns the typed value or throws a
+ * RangeError whose message says what was expected; the caller adds the flag's name and value.
+ */
+const WHOLE_NUMBER = /^\d+$/;
+
+export function parseWholeNumber(text: string): number {
+  if (!WHOLE_NUMBER.test(text) || !Number.isSafeInteger(Number(text))) {
+    throw new RangeError('expected a whole number such as 100');
+  }
+  return Number(text);
+}
+
+/** Go's strconv.ParseBool, which its flag package uses. */
+export function parseBoolean(text: string): boolean {
+  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(text)) return true;
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(text)) return false;
+  throw new RangeError('expected true or false');
+}
+
+export function parseChoice<T extends string>(choices: readonly T[]) {
+  return (text: string): T => {
+    if ((choices as readonly string[]).includes(text)) return text as T;
+    throw new RangeError(`expected one of ${choices.join(', ')}`);
+  };
+}
+
+/**
+ * A comma-separated list of backend base URLs. Only http and https make sense for a reverse
+ * proxy; credentials, queries and fragments in a base URL would be silently dropped or leaked,
+ * so they are refused, as is listing the same backend twice (its metrics would merge).
+ */
+export function parseBackendList(text: string): readonly string[] {
+  const entries = text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  if (entries.length === 0) throw new RangeError('expected at least one backend URL');
+  const seen = new Set<string>();
+  const backends = entries.map((entry) => {
+    const url = parseBackendUrl(entry);
+    // `http://b/api` and `http://b/api/` are the same backend once proxied.
+    const identity = url.href.replace(/\/+$/, '');
+    if (seen.has(identity)) throw new RangeError(`${entry} is listed twice`);
+    seen.add(identity);
+    return entry.replace(/\/+$/, '');
+  });
+  return Object.freeze(backends);
+}
+
+function parseBackendUrl(entry: string): URL {
+  let url: URL;
+  try {
+    url = new URL(entry);
+  } catch {
+    throw new RangeError(`${entry} is not a URL such as http://localhost:8080`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new RangeError(`${entry}: only http:// and https:// backends are supported`);
+  }
+  if (url.username !== '' || url.password !== '') throw new RangeError(`${entry}: credentials are not supported in a backend URL`);
+  // Checked on the text: an empty `?` or `#` parses as no query, yet would be kept in the URL.
+  if (entry.includes('?') || entry.includes('#')) throw new RangeError(`${entry}: a backend URL cannot have a query or fragment`);
+  return url;
+}
