@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { BalancerService } from './balancer.service.js';
+import { BalancingStrategy } from './strategies/balancing-strategy.js';
+import { RoundRobinStrategy } from './strategies/round-robin.strategy.js';
+import { UpstreamPool } from './upstream-pool.js';
+
+@Module({
+  providers: [UpstreamPool, BalancerService, { provide: BalancingStrategy, useClass: RoundRobinStrategy }],
+  exports: [UpstreamPool, BalancerService],
+})
+export class BalancerModule {}

@@ -1,0 +1,48 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Upstream } from '../upstream.js';
+import { RoundRobinStrategy } from './round-robin.strategy.js';
+
+describe(RoundRobinStrategy.name, () => {
+  let a: Upstream;
+  let b: Upstream;
+  let c: Upstream;
+  let strategy: RoundRobinStrategy;
+
+  beforeEach(() => {
+    a = new Upstream('http://127.0.0.1:1');
+    b = new Upstream('http://127.0.0.1:2');
+    c = new Upstream('http://127.0.0.1:3');
+    strategy = new RoundRobinStrategy();
+  });
+
+  afterEach(() => {
+    for (const upstream of [a, b, c]) upstream.close();
+  });
+
+  it('cycles through the candidates in order', () => {
+    const picks = Array.from({ length: 7 }, () => strategy.select([a, b, c]));
+    expect(picks).toEqual([a, b, c, a, b, c, a]);
+  });
+
+  it('returns undefined when there are no candidates', () => {
+    expect(strategy.select([])).toBeUndefined();
+  });
+
+  it('picks the only candidate every time', () => {
+    expect([strategy.select([a]), strategy.select([a]), strategy.select([a])]).toEqual([a, a, a]);
+  });
+
+  it('stays fair when the candidate list shrinks', () => {
+    strategy.select([a, b, c]); // a
+    strategy.select([a, b, c]); // b: the next full-list pick would be c
+    const remaining = [a, c];
+    const counts = new Map<Upstream, number>();
+    for (let i = 0; i < 10; i++) {
+      const picked = strategy.select(remaining);
+      expect(remaining).toContain(picked);
+      counts.set(picked!, (counts.get(picked!) ?? 0) + 1);
+    }
+    expect(counts.get(a)).toBe(5);
+    expect(counts.get(c)).toBe(5);
+  });
+});

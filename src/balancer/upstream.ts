@@ -1,0 +1,35 @@
+import http from 'node:http';
+import https from 'node:https';
+
+/** One backend the gateway proxies to, with its own keep-alive connection pool. */
+export class Upstream {
+  /** The base URL as configured, e.g. `http://localhost:8080`: the backend's name in metrics and logs. */
+  readonly url: string;
+  /** Parsed once, because the proxy would otherwise parse the string on every request. */
+  readonly target: URL;
+  /** Keep-alive pool for this backend alone, so one slow backend cannot starve another's sockets. */
+  readonly agent: http.Agent;
+
+  constructor(url: string) {
+    this.url = url;
+    this.target = new URL(url);
+    // A trailing slash makes the prefix join as Go's reverse proxy does: `/api` + `/` -> `/api/`.
+    if (!this.target.pathname.endsWith('/')) this.target.pathname += '/';
+    const Agent = this.target.protocol === 'https:' ? https.Agent : http.Agent;
+    // LIFO reuses the most recently used socket, so idle ones age out instead of going stale.
+    this.agent = new Agent({ keepAlive: true, scheduling: 'lifo' });
+  }
+
+  /**
+   * The one answer to "can this upstream take traffic?". Breakers and health checks
+   * compose here as they arrive; until then every configured backend can.
+   */
+  isAvailable(): boolean {
+    return true;
+  }
+
+  /** Closes pooled connections; called when the gateway stops. */
+  close(): void {
+    this.agent.destroy();
+  }
+}
