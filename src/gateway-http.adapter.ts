@@ -1,0 +1,28 @@
+import http from 'node:http';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import type { GatewayConfig } from './config/gateway-config.js';
+
+/**
+ * Nest's Express adapter, with the node server created from the gateway's timeouts (Nest's own
+ * creates it with Node's defaults and no way to pass them).
+ */
+export class GatewayHttpAdapter extends ExpressAdapter {
+  constructor(private readonly serverOptions: http.ServerOptions) {
+    super();
+  }
+
+  static fromConfig(config: GatewayConfig): GatewayHttpAdapter {
+    const readTimeoutMs = Math.ceil(config.readTimeoutMs);
+    return new GatewayHttpAdapter({
+      // --read-timeout bounds receiving a request's headers and body; Node answers 408 and closes.
+      requestTimeout: readTimeoutMs,
+      headersTimeout: readTimeoutMs,
+      // Node checks those deadlines on this period; keep it well under the timeout so a 408 is on time.
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(readTimeoutMs / 5) || 1_000)),
+    });
+  }
+
+  override initHttpServer(): void {
+    this.httpServer = http.createServer(this.serverOptions, this.getInstance());
+  }
+}

@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { BalancerModule } from '../balancer/balancer.module.js';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
+import { MetricsModule } from '../metrics/metrics.module.js';
+import { AccessLog } from './access-log.js';
+import { EdgeDispatcher } from './edge-dispatcher.js';
+import { ProxyMiddleware } from './proxy.middleware.js';
+import { gatewayThrottlerOptions, RateLimiter } from './rate-limiter.js';
+
+@Module({
+  imports: [
+    BalancerModule,
+    MetricsModule,
+    ThrottlerModule.forRootAsync({
+      inject: [GATEWAY_CONFIG],
+      useFactory: (config: GatewayConfig) => gatewayThrottlerOptions(config),
+    }),
+  ],
+  providers: [AccessLog, RateLimiter, ProxyMiddleware, EdgeDispatcher],
+})
+export class ProxyModule {}

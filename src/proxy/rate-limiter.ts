@@ -1,0 +1,83 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  InjectThrottlerOptions,
+  InjectThrottlerStorage,
+  type ThrottlerModuleOptions,
+  type ThrottlerStorage,
+} from '@nestjs/throttler';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { ClientAddressResolver } from './client-address.js';
+import { sendHttpException } from './error-response.js';
+import { RateLimitedError } from './proxy-errors.js';
+
+/** The one throttler the gateway configures: `--rate-limit` requests per one-second window. */
+export function gatewayThrottlerOptions(config: GatewayConfig): ThrottlerModuleOptions {
+  return {
+    throttlers: [
+      {
+        name: 'default',
+        ttl: 1_000,
+        limit: config.rateLimitPerSecond,
+        // No block period: a refused request is not recorded, so a client sending more than its
+        // limit still gets the limit through every second instead of being locked out.
+        blockDuration: 0,
+      },
+    ],
+  };
+}
+
+/**
+ * @nestjs/throttler's storage and options, applied to plain node requests. ThrottlerGuard needs
+ * an ExecutionContext and Express, which proxied traffic skips; the 429 carries the headers the
+ * guard would send (Retry-After, X-RateLimit-*), in Nest's HttpException JSON shape.
+ */
+@Injectable()
+export class RateLimiter {
+  private readonly throttler: { name: string; ttl: number; limit: number; blockDuration: number };
+  private readonly clients: ClientAddressResolver;
+  private readonly globalScope: boolean;
+
+  constructor(
+    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    @InjectThrottlerStorage() private readonly storage: ThrottlerStorage,
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+    private readonly metrics: MetricsService,
+  ) {
+    const [throttler] = Array.isArray(options) ? options : options.throttlers;
+    const { name = 'default', ttl, limit, blockDuration = 0 } = throttler;
+    if (typeof ttl !== 'number' || typeof limit !== 'number' || typeof blockDuration !== 'number') {
+      throw new TypeError('RateLimiter needs numeric throttler options: there is no ExecutionContext to resolve them with');
+    }
+    this.throttler = { name, ttl, limit, blockDuration };
+    this.clients = new ClientAddressResolver(config.trustProxy);
+    this.globalScope = config.rateLimitScope === 'global';
+  }
+
+  /** Whether limiting is on at all (`--rate-limit=0` turns it off). */
+  get enabled(): boolean {
+    return this.throttler.limit > 0;
+  }
+
+  /**
+   * Counts the request against its client. Returns true to let it through; otherwise answers 429
+   * itself and returns false.
+   */
+  async admit(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    if (!this.enabled) return true;
+    const { name, ttl, limit, blockDuration } = this.throttler;
+    const key = this.globalScope ? 'global' : this.clients.resolve(req);
+    const record = await this.storage.increment(key, ttl, limit, blockDuration, name);
+    if (!record.isBlocked) return true;
+    this.metrics.rateLimited++;
+    const retryAfter = Math.max(1, record.timeToBlockExpire);
+    sendHttpException(res, new RateLimitedError(limit, retryAfter), {
+      'retry-after': retryAfter,
+      'x-ratelimit-limit': limit,
+      'x-ratelimit-remaining': 0,
+      'x-ratelimit-reset': retryAfter,
+    });
+    return false;
+  }
+}
