@@ -1,0 +1,52 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startBackend, type TestBackend } from './support/backend.js';
+import { backendsFlag, startGateway, type TestGateway } from './support/gateway.js';
+import { rawRequest } from './support/http.js';
+
+/** Status codes of `count` requests from one client. */
+async function statuses(gateway: TestGateway, count: number, options: { localAddress?: string; forwardedFor?: string }) {
+  const result: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const headers = options.forwardedFor ? { 'x-forwarded-for': options.forwardedFor } : {};
+    result.push((await rawRequest(`${gateway.url}/`, { localAddress: options.localAddress, headers })).status);
+  }
+  return result;
+}
+
+describe('who counts as one client', () => {
+  let backend: TestBackend | undefined;
+  let gateway: TestGateway | undefined;
+
+  afterEach(async () => {
+    await gateway?.close();
+    await backend?.close();
+  });
+
+  it('limits each client address separately by default', async () => {
+    backend = await startBackend();
+    gateway = await startGateway([backendsFlag(backend), '--rate-limit=2']);
+    expect(await statuses(gateway, 3, { localAddress: '127.0.0.1' })).toEqual([200, 200, 429]);
+    expect(await statuses(gateway, 3, { localAddress: '127.0.0.2' })).toEqual([200, 200, 429]);
+  });
+
+  it('limits all clients together with --rate-limit-scope=global, as the Go proxy did', async () => {
+    backend = await startBackend();
+    gateway = await startGateway([backendsFlag(backend), '--rate-limit=2', '--rate-limit-scope=global']);
+    expect(await statuses(gateway, 2, { localAddress: '127.0.0.1' })).toEqual([200, 200]);
+    expect(await statuses(gateway, 1, { localAddress: '127.0.0.2' })).toEqual([429]);
+  });
+
+  it('ignores X-Forwarded-For unless --trust-proxy is set', async () => {
+    backend = await startBackend();
+    gateway = await startGateway([backendsFlag(backend), '--rate-limit=2']);
+    expect(await statuses(gateway, 2, { forwardedFor: '203.0.113.1' })).toEqual([200, 200]);
+    expect(await statuses(gateway, 1, { forwardedFor: '203.0.113.2' })).toEqual([429]);
+  });
+
+  it('with --trust-proxy, takes the client from the left-most X-Forwarded-For entry', async () => {
+    backend = await startBackend();
+    gateway = await startGateway([backendsFlag(backend), '--rate-limit=2', '--trust-proxy']);
+    expect(await statuses(gateway, 3, { forwardedFor: '203.0.113.1, 10.0.0.1' })).toEqual([200, 200, 429]);
+    expect(await statuses(gateway, 2, { forwardedFor: '203.0.113.2, 10.0.0.1' })).toEqual([200, 200]);
+  });
+});

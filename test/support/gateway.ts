@@ -1,0 +1,33 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { createGateway, listenGateway } from '../../src/create-gateway.js';
+import { MetricsService } from '../../src/metrics/metrics.service.js';
+
+export interface TestGateway {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly port: number;
+  readonly app: NestExpressApplication;
+  readonly metrics: MetricsService;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the real gateway in this process on 127.0.0.1 and a free port, configured by flags
+ * exactly as on the command line, with an empty environment so the machine's variables cannot leak in.
+ */
+export async function startGateway(argv: readonly string[], env: Record<string, string> = {}): Promise<TestGateway> {
+  const app = await createGateway({ argv: ['--listen=127.0.0.1:0', ...argv], env }, { logger: false });
+  const { port } = await listenGateway(app);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    app,
+    metrics: app.get(MetricsService),
+    close: () => app.close(),
+  };
+}
+
+/** `--backends=a,b` from test backends. */
+export function backendsFlag(...backends: { url: string }[]): string {
+  return `--backends=${backends.map((backend) => backend.url).join(',')}`;
+}

@@ -1,0 +1,33 @@
+import net from 'node:net';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway, type TestGateway } from './support/gateway.js';
+
+/** A loopback port with nothing listening on it. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('a backend with nothing listening', () => {
+  let gateway: TestGateway;
+
+  beforeAll(async () => {
+    gateway = await startGateway([`--backends=http://127.0.0.1:${await closedPort()}`]);
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+  });
+
+  it('gets the client a 502 in Nest’s error shape, counted as a gateway error', async () => {
+    const response = await request(gateway.url).get('/anything').expect(502).expect('content-type', /json/);
+    expect(response.body).toEqual({ statusCode: 502, error: 'Bad Gateway', message: 'Error forwarding request' });
+    const metrics = (await request(gateway.url).get('/metrics')).body;
+    expect(metrics).toMatchObject({ requests: 1, responses: 0, errors: 1, inFlight: 0 });
+    expect(metrics.backends[0]).toMatchObject({ requests: 1, responses: 0, errors: 1, inFlight: 0 });
+  });
+});
