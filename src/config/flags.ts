@@ -1,7 +1,7 @@
 import { parseDuration } from './duration.js';
 import type { GatewayConfig } from './gateway-config.js';
 import { parseListenAddress } from './listen-address.js';
-import { parseBackendList, parseBoolean, parseChoice, parseWholeNumber } from './value-parsers.js';
+import { parseBackendList, parseBoolean, parseChoice, parsePositiveWholeNumber, parseWholeNumber } from './value-parsers.js';
 
 /** One command-line flag: its name (without dashes), the config field it fills, and how. */
 export interface FlagSpec<K extends keyof GatewayConfig = keyof GatewayConfig> {
@@ -70,6 +70,27 @@ export const FLAGS: readonly FlagSpec[] = [
     defaultText: 'http://localhost:8080',
     help: 'comma-separated backend URLs (http:// or https://), used round-robin',
     parse: parseBackendList,
+  }),
+  flag({
+    name: 'breaker-failures',
+    key: 'breakerFailures',
+    defaultText: '5',
+    help: "consecutive failures (refused, reset, timeout, 502/503/504) that open a backend's circuit breaker",
+    parse: parsePositiveWholeNumber,
+  }),
+  flag({
+    name: 'breaker-cooldown',
+    key: 'breakerCooldownMs',
+    defaultText: '10s',
+    help: 'how long an open breaker keeps its backend out before one probe request is let through',
+    parse: parseDuration,
+  }),
+  flag({
+    name: 'shutdown-timeout',
+    key: 'shutdownTimeoutMs',
+    defaultText: '30s',
+    help: 'on SIGTERM/SIGINT, how long requests in flight may take to finish before the gateway exits',
+    parse: parseDuration,
   }),
 ];
 

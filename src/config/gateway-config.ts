@@ -39,6 +39,21 @@ export interface GatewayConfig {
    * every proxied path. `--backends` (comma-separated), `BACKENDS`, default `http://localhost:8080`.
    */
   readonly backends: readonly string[];
+  /**
+   * Consecutive failures (refused, reset, timed out, or a 502/503/504 from the backend) that open a
+   * backend's circuit breaker. `--breaker-failures`, `BREAKER_FAILURES`, default `5`.
+   */
+  readonly breakerFailures: number;
+  /**
+   * How long an open breaker keeps its backend out of rotation before one probe request is let
+   * through. `--breaker-cooldown`, `BREAKER_COOLDOWN`, default `10s`.
+   */
+  readonly breakerCooldownMs: number;
+  /**
+   * On SIGTERM or SIGINT, how long requests in flight may take to finish before their connections
+   * are cut and the process exits. `--shutdown-timeout`, `SHUTDOWN_TIMEOUT`, default `30s`.
+   */
+  readonly shutdownTimeoutMs: number;
 }
 
 /** DI token of the frozen GatewayConfig. */

@@ -28,6 +28,9 @@ describe(parseGatewayConfig.name, () => {
       ['rateLimitScope', 'client'],
       ['trustProxy', false],
       ['backends', ['http://localhost:8080']],
+      ['breakerFailures', 5],
+      ['breakerCooldownMs', 10_000],
+      ['shutdownTimeoutMs', 30_000],
     ])('defaults %s to %j', (key, value) => {
       expect(config[key]).toEqual(value);
     });
@@ -74,6 +77,9 @@ describe(parseGatewayConfig.name, () => {
     ['RATE_LIMIT_SCOPE', 'global', 'rateLimitScope', 'global'],
     ['TRUST_PROXY', 'true', 'trustProxy', true],
     ['BACKENDS', 'http://a:1, http://b:2/', 'backends', ['http://a:1', 'http://b:2']],
+    ['BREAKER_FAILURES', '3', 'breakerFailures', 3],
+    ['BREAKER_COOLDOWN', '500ms', 'breakerCooldownMs', 500],
+    ['SHUTDOWN_TIMEOUT', '1m', 'shutdownTimeoutMs', 60_000],
   ])('sets %s from its variable (%s=%j)', (variable, text, key, value) => {
     expect(parseGatewayConfig([], { [variable]: text })[key]).toEqual(value);
   });
@@ -87,6 +93,9 @@ describe(parseGatewayConfig.name, () => {
       'RATE_LIMIT_SCOPE',
       'TRUST_PROXY',
       'BACKENDS',
+      'BREAKER_FAILURES',
+      'BREAKER_COOLDOWN',
+      'SHUTDOWN_TIMEOUT',
     ]);
   });
 
@@ -158,6 +167,9 @@ describe(parseGatewayConfig.name, () => {
     ['an argument after --', ['--', 'extra'], {}, ['"extra"'], []],
     ['a lone dash', ['-'], {}, ['"-"'], []],
     ['a flag without a value', ['--listen'], {}, ['--listen', 'needs a value'], []],
+    ['a breaker that could never close', ['--breaker-failures=0'], {}, ['--breaker-failures', '"0"', 'at least 1'], []],
+    ['a bad cool-down', ['--breaker-cooldown=soon'], {}, ['--breaker-cooldown', '"soon"'], []],
+    ['a bad shutdown timeout variable', [], { SHUTDOWN_TIMEOUT: '30' }, ['SHUTDOWN_TIMEOUT', '"30"'], ['--shutdown-timeout']],
   ])('refuses %s (%j %j) with a ConfigError naming it', (_case, argv, env, mentions, absent) => {
     const error = thrownBy(argv, env);
     expect(error).toBeInstanceOf(ConfigError);

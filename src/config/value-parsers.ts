@@ -11,6 +11,12 @@ export function parseWholeNumber(text: string): number {
   return Number(text);
 }
 
+export function parsePositiveWholeNumber(text: string): number {
+  const value = parseWholeNumber(text);
+  if (value === 0) throw new RangeError('expected a whole number of at least 1');
+  return value;
+}
+
 /** Go's strconv.ParseBool, which its flag package uses. */
 export function parseBoolean(text: string): boolean {
   if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(text)) return true;
