@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BalancerService } from './balancer.service.js';
 import { RoundRobinStrategy } from './strategies/round-robin.strategy.js';
 import { Upstream } from './upstream.js';
+import { UpstreamBreaker } from '../breaker/upstream-breaker.js';
 import type { UpstreamPool } from './upstream-pool.js';
 
 describe(BalancerService.name, () => {
@@ -15,9 +16,9 @@ describe(BalancerService.name, () => {
   }
 
   beforeEach(() => {
-    a = new Upstream('http://127.0.0.1:1');
-    b = new Upstream('http://127.0.0.1:2');
-    c = new Upstream('http://127.0.0.1:3');
+    a = new Upstream('http://127.0.0.1:1', new UpstreamBreaker({ failures: 5, cooldownMs: 10_000 }));
+    b = new Upstream('http://127.0.0.1:2', new UpstreamBreaker({ failures: 5, cooldownMs: 10_000 }));
+    c = new Upstream('http://127.0.0.1:3', new UpstreamBreaker({ failures: 5, cooldownMs: 10_000 }));
   });
 
   afterEach(() => {
@@ -66,5 +67,71 @@ describe(BalancerService.name, () => {
     expect(balancer.pick()).toBeUndefined();
     available.mockReturnValue(true);
     expect(balancer.pick()).toBe(a);
+  });
+
+  describe('with real circuit breakers', () => {
+    /** Picks an upstream and starts the attempt at it, as ProxyMiddleware does for every request. */
+    function send(balancer: BalancerService): Upstream | undefined {
+      const upstream = balancer.pick();
+      upstream?.breaker.begin();
+      return upstream;
+    }
+
+    /** Five consecutive failures open an upstream's breaker (failures: 5). */
+    async function open(upstream: Upstream): Promise<void> {
+      for (let i = 0; i < 5; i++) {
+        upstream.breaker.begin().fail(new Error('connect ECONNREFUSED'));
+        // The outcome reaches cockatiel through a promise it awaits.
+        await vi.advanceTimersByTimeAsync(0);
+      }
+    }
+
+    beforeEach(() => {
+      vi.useFakeTimers();
+      vi.setSystemTime(new Date('2025-01-01T00:00:00Z'));
+    });
+
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('picks only the other upstream while one breaker is open', async () => {
+      const balancer = balancerOver(a, b);
+      await open(a);
+      expect(a.breaker.state).toBe('open');
+      expect(Array.from({ length: 6 }, () => balancer.pick())).toEqual([b, b, b, b, b, b]);
+    });
+
+    it('keeps an open upstream out until the full cool-down has passed', async () => {
+      const balancer = balancerOver(a, b);
+      await open(a);
+      vi.advanceTimersByTime(9_999);
+      expect(Array.from({ length: 6 }, () => send(balancer))).not.toContain(a);
+    });
+
+    it('sends exactly one probe after the cool-down and everything else to the other upstream while it is out', async () => {
+      const balancer = balancerOver(a, b);
+      await open(a);
+      vi.advanceTimersByTime(10_000);
+      // Round robin would come to `a` first: that pick is the probe.
+      expect(Array.from({ length: 8 }, () => send(balancer))).toEqual([a, b, b, b, b, b, b, b]);
+      expect(a.breaker.state).toBe('half-open');
+      // However long the probe takes, nothing else waits behind it.
+      vi.advanceTimersByTime(60_000);
+      expect(Array.from({ length: 4 }, () => send(balancer))).toEqual([b, b, b, b]);
+    });
+
+    it('puts the upstream back in rotation once its probe succeeds', async () => {
+      const balancer = balancerOver(a, b);
+      await open(a);
+      vi.advanceTimersByTime(10_000);
+      expect(balancer.pick()).toBe(a);
+      const probe = a.breaker.begin();
+      expect(balancer.pick()).toBe(b);
+      probe.succeed();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(a.breaker.state).toBe('closed');
+      expect(new Set(Array.from({ length: 4 }, () => balancer.pick()))).toEqual(new Set([a, b]));
+    });
   });
 });

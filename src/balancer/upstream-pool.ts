@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { CircuitBreakerService } from '../breaker/circuit-breaker.service.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 import { Upstream } from './upstream.js';
 
@@ -7,8 +8,8 @@ import { Upstream } from './upstream.js';
 export class UpstreamPool implements OnModuleDestroy {
   readonly upstreams: readonly Upstream[];
 
-  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
-    this.upstreams = config.backends.map((url) => new Upstream(url));
+  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig, breakers: CircuitBreakerService) {
+    this.upstreams = config.backends.map((url) => new Upstream(url, breakers.breakerFor(url)));
   }
 
   onModuleDestroy(): void {

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import type { UpstreamBreaker } from '../breaker/upstream-breaker.js';
 
 /** One backend the gateway proxies to, with its own keep-alive connection pool. */
 export class Upstream {
@@ -10,7 +11,11 @@ export class Upstream {
   /** Keep-alive pool for this backend alone, so one slow backend cannot starve another's sockets. */
   readonly agent: http.Agent;
 
-  constructor(url: string) {
+  constructor(
+    url: string,
+    /** This backend's circuit breaker: every attempt at it reports its outcome there. */
+    readonly breaker: UpstreamBreaker,
+  ) {
     this.url = url;
     this.target = new URL(url);
     // A trailing slash makes the prefix join as Go's reverse proxy does: `/api` + `/` -> `/api/`.
@@ -20,12 +25,9 @@ export class Upstream {
     this.agent = new Agent({ keepAlive: true, scheduling: 'lifo' });
   }
 
-  /**
-   * The one answer to "can this upstream take traffic?". Breakers and health checks
-   * compose here as they arrive; until then every configured backend can.
-   */
+  /** The one answer to "can this upstream take traffic?"; every signal about a backend composes here. */
   isAvailable(): boolean {
-    return true;
+    return this.breaker.canTakeTraffic;
   }
 
   /** Closes pooled connections; called when the gateway stops. */

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Upstream } from '../upstream.js';
+import { UpstreamBreaker } from '../../breaker/upstream-breaker.js';
 import { RoundRobinStrategy } from './round-robin.strategy.js';
 
 describe(RoundRobinStrategy.name, () => {
@@ -9,9 +10,9 @@ describe(RoundRobinStrategy.name, () => {
   let strategy: RoundRobinStrategy;
 
   beforeEach(() => {
-    a = new Upstream('http://127.0.0.1:1');
-    b = new Upstream('http://127.0.0.1:2');
-    c = new Upstream('http://127.0.0.1:3');
+    a = new Upstream('http://127.0.0.1:1', new UpstreamBreaker({ failures: 5, cooldownMs: 10_000 }));
+    b = new Upstream('http://127.0.0.1:2', new UpstreamBreaker({ failures: 5, cooldownMs: 10_000 }));
+    c = new Upstream('http://127.0.0.1:3', new UpstreamBreaker({ failures: 5, cooldownMs: 10_000 }));
     strategy = new RoundRobinStrategy();
   });
 

@@ -1,0 +1,55 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { formatDuration } from '../config/duration.js';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
+import { type BreakerState, UpstreamBreaker } from './upstream-breaker.js';
+
+export type BreakerStateListener = (backend: string, state: BreakerState) => void;
+
+/**
+ * One circuit breaker per backend, configured by --breaker-failures and --breaker-cooldown.
+ * State changes are logged once here and handed to listeners (metrics subscribes), so the
+ * breaker never needs to know who reports them.
+ */
+@Injectable()
+export class CircuitBreakerService {
+  private readonly logger = new Logger('CircuitBreaker');
+  private readonly breakers = new Map<string, UpstreamBreaker>();
+  private readonly listeners: BreakerStateListener[] = [];
+
+  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
+
+  /** The breaker of a backend, created on first use. */
+  breakerFor(backend: string): UpstreamBreaker {
+    let breaker = this.breakers.get(backend);
+    if (!breaker) {
+      breaker = new UpstreamBreaker({ failures: this.config.breakerFailures, cooldownMs: this.config.breakerCooldownMs });
+      breaker.onStateChange((state) => this.announce(backend, state));
+      this.breakers.set(backend, breaker);
+    }
+    return breaker;
+  }
+
+  onStateChange(listener: BreakerStateListener): void {
+    this.listeners.push(listener);
+  }
+
+  private announce(backend: string, state: BreakerState): void {
+    const cooldown = formatDuration(this.config.breakerCooldownMs);
+    switch (state) {
+      case 'open':
+        this.logger.warn(`${backend}: circuit open, out of rotation; one probe request after ${cooldown}`);
+        break;
+      case 'half-open':
+        this.logger.log(`${backend}: circuit half-open, probing with one request`);
+        break;
+      case 'closed':
+        this.logger.log(`${backend}: circuit closed, back in rotation`);
+        break;
+      default: {
+        const unexpected: never = state;
+        throw new Error(`unknown breaker state ${String(unexpected)}`);
+      }
+    }
+    for (const listener of this.listeners) listener(backend, state);
+  }
+}

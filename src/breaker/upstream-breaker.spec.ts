@@ -1,0 +1,238 @@
+import { CircuitState } from 'cockatiel';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type BreakerState, toBreakerState, UpstreamBreaker } from './upstream-breaker.js';
+
+const COOLDOWN_MS = 10_000;
+
+/** Outcomes reach cockatiel through a promise it awaits: let them land before asserting. */
+async function flush(): Promise<void> {
+  await vi.advanceTimersByTimeAsync(0);
+}
+
+describe(UpstreamBreaker.name, () => {
+  const start = new Date('2025-01-01T00:00:00Z').getTime();
+  let breaker: UpstreamBreaker;
+
+  /** Reports `times` consecutive failed attempts, each settled before the next begins. */
+  async function failTimes(times: number): Promise<void> {
+    for (let i = 0; i < times; i++) {
+      breaker.begin().fail(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+      await flush();
+    }
+  }
+
+  async function succeedOnce(): Promise<void> {
+    breaker.begin().succeed();
+    await flush();
+  }
+
+  /** Five consecutive failures, then the full cool-down: the next attempt is the probe. */
+  async function openAndCoolDown(): Promise<void> {
+    await failTimes(5);
+    vi.advanceTimersByTime(COOLDOWN_MS);
+  }
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.setSystemTime(start);
+    breaker = new UpstreamBreaker({ failures: 5, cooldownMs: COOLDOWN_MS });
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('starts closed and takes traffic', () => {
+    expect(breaker.state).toBe('closed');
+    expect(breaker.canTakeTraffic).toBe(true);
+  });
+
+  it('stays closed and keeps taking traffic through four consecutive failures', async () => {
+    for (let i = 0; i < 4; i++) {
+      await failTimes(1);
+      expect(breaker.state).toBe('closed');
+      expect(breaker.canTakeTraffic).toBe(true);
+    }
+  });
+
+  it('resets the failure count on a success', async () => {
+    await failTimes(4);
+    await succeedOnce();
+    await failTimes(4);
+    expect(breaker.state).toBe('closed');
+    expect(breaker.canTakeTraffic).toBe(true);
+  });
+
+  it('opens on the fifth consecutive failure and stops taking traffic', async () => {
+    await failTimes(5);
+    expect(breaker.state).toBe('open');
+    expect(breaker.canTakeTraffic).toBe(false);
+  });
+
+  it('stays out of rotation until the full cool-down has passed', async () => {
+    await failTimes(5);
+    vi.advanceTimersByTime(COOLDOWN_MS - 1);
+    expect(breaker.canTakeTraffic).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(breaker.canTakeTraffic).toBe(true);
+    // Asking does not start the probe: only begin() does.
+    expect(breaker.state).toBe('open');
+  });
+
+  it('moves to half-open synchronously when the probe begins after the cool-down', async () => {
+    await openAndCoolDown();
+    breaker.begin();
+    expect(breaker.state).toBe('half-open');
+    expect(breaker.canTakeTraffic).toBe(false);
+  });
+
+  it('takes no other traffic while the probe is out, however long it takes', async () => {
+    await openAndCoolDown();
+    breaker.begin();
+    await flush();
+    expect(breaker.canTakeTraffic).toBe(false);
+    vi.advanceTimersByTime(5 * COOLDOWN_MS);
+    expect(breaker.state).toBe('half-open');
+    expect(breaker.canTakeTraffic).toBe(false);
+  });
+
+  it('closes when the probe succeeds', async () => {
+    await openAndCoolDown();
+    breaker.begin().succeed();
+    await flush();
+    expect(breaker.state).toBe('closed');
+    expect(breaker.canTakeTraffic).toBe(true);
+  });
+
+  it('needs five fresh consecutive failures to open again after a successful probe', async () => {
+    await openAndCoolDown();
+    breaker.begin().succeed();
+    await flush();
+    await failTimes(4);
+    expect(breaker.state).toBe('closed');
+    await failTimes(1);
+    expect(breaker.state).toBe('open');
+  });
+
+  it('re-opens for another full cool-down when the probe fails', async () => {
+    await openAndCoolDown();
+    const probe = breaker.begin();
+    vi.advanceTimersByTime(2_000);
+    probe.fail(new Error('socket hang up'));
+    await flush();
+    expect(breaker.state).toBe('open');
+    expect(breaker.canTakeTraffic).toBe(false);
+    vi.advanceTimersByTime(COOLDOWN_MS - 1);
+    expect(breaker.canTakeTraffic).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(breaker.canTakeTraffic).toBe(true);
+  });
+
+  it('ignores a failure from an attempt that began before the breaker opened, so the probe decides', async () => {
+    const slow = breaker.begin(); // still waiting for its backend when the breaker opens
+    await openAndCoolDown();
+    const probe = breaker.begin();
+    slow.fail(new Error('timed out'));
+    await flush();
+    expect(breaker.state).toBe('half-open');
+    probe.succeed();
+    await flush();
+    expect(breaker.state).toBe('closed');
+    expect(breaker.canTakeTraffic).toBe(true);
+  });
+
+  it('counts a probe abandoned by its client as failed and re-opens', async () => {
+    await openAndCoolDown();
+    breaker.begin().abandon();
+    await flush();
+    expect(breaker.state).toBe('open');
+    expect(breaker.canTakeTraffic).toBe(false);
+    vi.advanceTimersByTime(COOLDOWN_MS);
+    expect(breaker.canTakeTraffic).toBe(true);
+  });
+
+  it('leaves the failure count untouched when an attempt is abandoned in closed state', async () => {
+    await failTimes(4);
+    breaker.begin().abandon();
+    await flush();
+    // Not counted as a failure...
+    expect(breaker.state).toBe('closed');
+    await failTimes(1);
+    // ...nor as a success that would have reset the count.
+    expect(breaker.state).toBe('open');
+  });
+
+  it.each<{ order: string; report: (attempt: ReturnType<UpstreamBreaker['begin']>) => void; state: BreakerState }>([
+    {
+      order: 'fail() then succeed()',
+      report: (attempt) => {
+        attempt.fail(new Error('boom'));
+        attempt.succeed();
+      },
+      state: 'open',
+    },
+    {
+      order: 'fail() then abandon()',
+      report: (attempt) => {
+        attempt.fail(new Error('boom'));
+        attempt.abandon();
+      },
+      state: 'open',
+    },
+    {
+      order: 'succeed() then fail()',
+      report: (attempt) => {
+        attempt.succeed();
+        attempt.fail(new Error('boom'));
+      },
+      state: 'closed',
+    },
+  ])('reports an attempt once: after four failures, $order leaves it $state', async ({ report, state }) => {
+    await failTimes(4);
+    report(breaker.begin());
+    await flush();
+    expect(breaker.state).toBe(state);
+  });
+
+  it('ignores succeed() on a probe that already failed', async () => {
+    await openAndCoolDown();
+    const probe = breaker.begin();
+    probe.fail(new Error('boom'));
+    probe.succeed();
+    await flush();
+    expect(breaker.state).toBe('open');
+    expect(breaker.canTakeTraffic).toBe(false);
+  });
+
+  it('reports open, half-open and closed once each, in order, as strings', async () => {
+    const listener = vi.fn<(state: BreakerState) => void>();
+    breaker.onStateChange(listener);
+    await openAndCoolDown();
+    breaker.begin().succeed();
+    await flush();
+    expect(listener.mock.calls).toEqual([['open'], ['half-open'], ['closed']]);
+  });
+
+  it('reports nothing while failures stay below the threshold', async () => {
+    const listener = vi.fn<(state: BreakerState) => void>();
+    breaker.onStateChange(listener);
+    await failTimes(4);
+    await succeedOnce();
+    expect(listener).not.toHaveBeenCalled();
+  });
+});
+
+describe(toBreakerState.name, () => {
+  it.each([
+    { circuit: CircuitState.Closed, name: 'Closed', state: 'closed' },
+    { circuit: CircuitState.Open, name: 'Open', state: 'open' },
+    { circuit: CircuitState.HalfOpen, name: 'HalfOpen', state: 'half-open' },
+    { circuit: CircuitState.Isolated, name: 'Isolated', state: 'open' },
+  ])("maps cockatiel's $name to $state", ({ circuit, state }) => {
+    expect(toBreakerState(circuit)).toBe(state);
+  });
+
+  it('throws on a state cockatiel does not define', () => {
+    expect(() => toBreakerState(99 as CircuitState)).toThrow('unknown circuit state 99');
+  });
+});

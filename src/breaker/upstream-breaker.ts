@@ -1,0 +1,123 @@
+import { CircuitBreakerPolicy, CircuitState, circuitBreaker, ConsecutiveBreaker, handleType } from 'cockatiel';
+
+/** A breaker's state as the gateway reports it (cockatiel numbers its states differently). */
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+/** A failure that counts against a backend: refused, reset, timed out, or a 502/503/504 from it. */
+export class UpstreamFailure extends Error {
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = 'UpstreamFailure';
+  }
+}
+
+/** The client left before the backend answered: says nothing about the backend. */
+class AttemptAbandoned extends Error {}
+
+/** Reports the outcome of one attempt at a backend, once; later calls are ignored. */
+export interface BreakerAttempt {
+  succeed(): void;
+  fail(cause: unknown): void;
+  /** The client went away first. Neutral, except for a probe, which then counts as failed. */
+  abandon(): void;
+}
+
+export function toBreakerState(state: CircuitState): BreakerState {
+  switch (state) {
+    case CircuitState.Closed:
+      return 'closed';
+    case CircuitState.Open:
+      return 'open';
+    case CircuitState.HalfOpen:
+      return 'half-open';
+    case CircuitState.Isolated:
+      // The gateway never isolates a breaker; if something did, the backend is out like an open one.
+      return 'open';
+    default: {
+      const unexpected: never = state;
+      throw new Error(`unknown circuit state ${String(unexpected)}`);
+    }
+  }
+}
+
+export interface UpstreamBreakerOptions {
+  readonly failures: number;
+  readonly cooldownMs: number;
+}
+
+/**
+ * One backend's circuit breaker, on a cockatiel policy. cockatiel changes state only inside
+ * `execute()`, so each attempt runs as an execution whose promise settles when the backend's
+ * answer (or failure) is known. The balancer asks `canTakeTraffic` before choosing: an open
+ * breaker lets exactly one probe through once its cool-down has passed; while that probe is out
+ * (half-open) everything else goes elsewhere, because cockatiel would queue it behind the probe.
+ */
+export class UpstreamBreaker {
+  private readonly policy: CircuitBreakerPolicy;
+  private readonly cooldownMs: number;
+  /** When the breaker last opened: cockatiel keeps its own copy private. */
+  private openedAt = 0;
+  /** Counts state changes, so an attempt can tell whether its news is stale. */
+  private epoch = 0;
+
+  constructor(options: UpstreamBreakerOptions) {
+    this.cooldownMs = options.cooldownMs;
+    this.policy = circuitBreaker(handleType(UpstreamFailure), {
+      halfOpenAfter: options.cooldownMs,
+      breaker: new ConsecutiveBreaker(options.failures),
+    });
+    this.policy.onBreak(() => {
+      this.openedAt = Date.now();
+    });
+    this.policy.onStateChange(() => this.epoch++);
+  }
+
+  get state(): BreakerState {
+    return toBreakerState(this.policy.state);
+  }
+
+  /** Subscribes to state changes; cockatiel emits each change once. */
+  onStateChange(listener: (state: BreakerState) => void): void {
+    this.policy.onStateChange((state) => listener(toBreakerState(state)));
+  }
+
+  /** Whether an attempt may start now; if the breaker is open and cooled down, that attempt is the probe. */
+  get canTakeTraffic(): boolean {
+    switch (this.policy.state) {
+      case CircuitState.Closed:
+        return true;
+      case CircuitState.Open:
+        return Date.now() - this.openedAt >= this.cooldownMs;
+      default:
+        return false;
+    }
+  }
+
+  /** Starts an attempt; call only when `canTakeTraffic` said yes. */
+  begin(): BreakerAttempt {
+    const isProbe = this.policy.state !== CircuitState.Closed;
+    let settle!: { resolve: () => void; reject: (error: Error) => void };
+    const outcome = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    // Starting the execution is what moves an open breaker to half-open, synchronously.
+    this.policy.execute(() => outcome).catch(() => {
+      // The outcome was already reported to the breaker; nobody else awaits it.
+    });
+    // Read after execute(), which may just have moved the breaker to half-open for this probe.
+    const startedIn = this.epoch;
+    let settled = false;
+    const once = (report: () => void) => {
+      if (settled) return;
+      settled = true;
+      report();
+    };
+    return {
+      succeed: () => once(settle.resolve),
+      // A failure that started before the breaker last changed state is stale news: counted, it
+      // would re-open a breaker whose probe is out, or count twice towards opening it again.
+      fail: (cause) => once(() => settle.reject(startedIn === this.epoch ? new UpstreamFailure(cause) : new AttemptAbandoned())),
+      // cockatiel counts an unhandled error as a success in half-open, so an abandoned probe must
+      // fail explicitly; in closed state the unhandled error leaves the failure count untouched.
+      abandon: () => once(() => settle.reject(isProbe ? new UpstreamFailure('probe abandoned by its client') : new AttemptAbandoned())),
+    };
+  }
+}
