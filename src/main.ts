@@ -4,6 +4,7 @@ import { ConfigError, HelpRequested } from './config/config.error.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config.js';
 import { usage } from './config/flags.js';
 import { createGateway, listenGateway } from './create-gateway.js';
+import { GracefulShutdownService } from './lifecycle/graceful-shutdown.service.js';
 
 async function bootstrap(): Promise<void> {
   const app = await createGateway({ argv: process.argv.slice(2) }).catch((error: unknown) => {
@@ -17,7 +18,16 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   });
-  app.enableShutdownHooks();
+  // Our own signal handling rather than Nest's shutdown hooks: drain first, then close the
+  // application (its hooks run), then exit 0 — Nest's hooks would re-raise the signal (exit 143).
+  const shutdown = app.get(GracefulShutdownService);
+  let stopped: Promise<void> | undefined;
+  const stop = (signal: NodeJS.Signals) => {
+    const drained = shutdown.drain(signal); // a second signal cuts what is left
+    stopped ??= drained.then(() => app.close()).then(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
   const address = await listenGateway(app);
   const config = app.get<GatewayConfig>(GATEWAY_CONFIG);
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
