@@ -1,7 +1,9 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Socket } from 'node:net';
+import { BadRequestException, HttpException, Injectable, type OnApplicationBootstrap, RequestTimeoutException } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { HEALTH_PATHS } from '../health/health.controller.js';
+import { GracefulShutdownService } from '../lifecycle/graceful-shutdown.service.js';
 import { METRICS_PATHS } from '../metrics/metrics.controller.js';
 import { sendHttpException } from './error-response.js';
 import { toHttpException, UnsupportedRequestTargetError } from './proxy-errors.js';
@@ -18,19 +20,46 @@ function pathOf(url: string): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
+/** What a client gets for an error Node's HTTP parser reports before there is a request object. */
+function clientErrorException(error: NodeJS.ErrnoException): HttpException {
+  switch (error.code) {
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new RequestTimeoutException('The request was not received within --read-timeout');
+    case 'HPE_HEADER_OVERFLOW':
+      return new HttpException(HttpException.createBody('Request headers too large', 'Request Header Fields Too Large', 431), 431);
+    default:
+      return new BadRequestException('Malformed HTTP request');
+  }
+}
+
+/** A complete HTTP/1.1 response for a socket that has no response object. */
+function rawErrorResponse(exception: HttpException): string {
+  const body = JSON.stringify(exception.getResponse());
+  const status = exception.getStatus();
+  const reason = (exception.getResponse() as { error?: string }).error ?? '';
+  return (
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
+}
+
 /**
  * The HTTP server's one 'request' listener. The gateway's own endpoints go to Express and Nest's
  * controllers; everything else goes down the proxy pipeline as plain node req/res, because
- * Express's per-request work costs more than the proxying itself.
+ * Express's per-request work costs more than the proxying itself. It also answers the client
+ * errors Node reports on the socket (408 past --read-timeout, 400, 431) in Nest's JSON shape.
  */
 @Injectable()
 export class EdgeDispatcher implements OnApplicationBootstrap {
   private express: RequestListener | undefined;
+  /** The response in progress on each connection, so a socket-level error never writes into one already started. */
+  private readonly responseOn = new WeakMap<Socket, ServerResponse>();
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly rateLimiter: RateLimiter,
     private readonly proxy: ProxyMiddleware,
+    private readonly shutdown: GracefulShutdownService,
   ) {}
 
   /** Takes the server's 'request' event over from Express, keeping Express for our own paths. */
@@ -40,9 +69,13 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
     this.express = adapter.getInstance<RequestListener>();
     server.removeAllListeners('request');
     server.on('request', this.dispatch);
+    server.on('clientError', this.onClientError);
   }
 
   readonly dispatch = (req: IncomingMessage, res: ServerResponse): void => {
+    this.responseOn.set(req.socket, res);
+    // While draining, every response ends its connection so the client reconnects elsewhere.
+    if (this.shutdown.draining) res.setHeader('connection', 'close');
     const url = req.url ?? '/';
     if (OWN_PATHS.has(pathOf(url))) {
       this.express!(req, res);
@@ -57,6 +90,27 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
 
   private async forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!(await this.rateLimiter.admit(req, res))) return;
-    this.proxy.use(req, res, (error?: unknown) => sendHttpException(res, toHttpException(error)));
+    this.proxy.use(req, res, (error?: unknown) => {
+      if (this.shutdown.draining) res.setHeader('connection', 'close');
+      sendHttpException(res, toHttpException(error));
+    });
   }
+
+  private readonly onClientError = (error: NodeJS.ErrnoException, socket: Socket): void => {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const exception = clientErrorException(error);
+    const inProgress = this.responseOn.get(socket);
+    if (inProgress && !inProgress.writableFinished) {
+      if (inProgress.headersSent) {
+        // A response is already on the wire; a second status line would corrupt it.
+        socket.destroy();
+        return;
+      }
+      this.proxy.recordClientFault(inProgress.req, exception.getStatus());
+    }
+    socket.end(rawErrorResponse(exception));
+  };
 }

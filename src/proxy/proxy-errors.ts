@@ -1,12 +1,14 @@
 import {
   BadGatewayException,
   BadRequestException,
+  GatewayTimeoutException,
   HttpException,
   HttpStatus,
   ServiceUnavailableException,
 } from '@nestjs/common';
+import { formatDuration } from '../config/duration.js';
 
-/** No upstream can take traffic: the pool is empty or every one is out of rotation. */
+/** No upstream can take traffic: every breaker is open (or its probe is out). */
 export class NoUpstreamAvailableError extends ServiceUnavailableException {
   constructor() {
     super('No backend available');
@@ -14,11 +16,19 @@ export class NoUpstreamAvailableError extends ServiceUnavailableException {
   }
 }
 
-/** The chosen backend could not be reached, or dropped the connection before answering. */
+/** No backend could be reached, or one dropped the connection before answering. */
 export class UpstreamUnreachableError extends BadGatewayException {
   constructor(cause: unknown) {
     super('Error forwarding request', { cause });
     this.name = 'UpstreamUnreachableError';
+  }
+}
+
+/** The backend sent nothing for --write-timeout: no response headers, or no next body byte. */
+export class UpstreamTimeoutError extends GatewayTimeoutException {
+  constructor(timeoutMs: number) {
+    super(`Backend did not respond within ${formatDuration(timeoutMs)}`);
+    this.name = 'UpstreamTimeoutError';
   }
 }
 
@@ -45,13 +55,23 @@ export class RateLimitedError extends HttpException {
   }
 }
 
+/** Socket errors that happen before a connection exists: nothing reached the backend. */
+const CONNECT_ERRORS: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** Whether a request failed before its connection to the backend was established. */
+export function isConnectFailure(error: unknown): boolean {
+  return CONNECT_ERRORS.has((error as NodeJS.ErrnoException | undefined)?.code ?? '');
+}
+
 /**
- * The error -> status table for everything the gateway answers itself. Our own errors already
- * carry their status; anything else that escapes the proxy is a failure to reach the backend.
+ * The error -> status table for everything the gateway answers itself while proxying.
+ *  - our own errors carry their status: 503 no backend available, 504 backend timeout, 400 bad target;
+ *  - any other error reached us from the socket (ECONNREFUSED, ECONNRESET, ENOTFOUND, EPIPE, …):
+ *    nothing usable came back from the backend, so 502, whatever the code, because the client can
+ *    do nothing else about it.
+ * (A client that went away gets nothing: see ProxyMiddleware, which logs it as 499.)
  */
 export function toHttpException(error: unknown): HttpException {
   if (error instanceof HttpException) return error;
-  // A raw socket error (ECONNREFUSED, ECONNRESET, ENOTFOUND, EHOSTUNREACH, …) means nothing was
-  // received from the backend: 502, whatever the code, because the client can do nothing else.
   return new UpstreamUnreachableError(error);
 }

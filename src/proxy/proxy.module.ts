@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { BalancerModule } from '../balancer/balancer.module.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
+import { LifecycleModule } from '../lifecycle/lifecycle.module.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { AccessLog } from './access-log.js';
 import { EdgeDispatcher } from './edge-dispatcher.js';
@@ -12,6 +13,7 @@ import { gatewayThrottlerOptions, RateLimiter } from './rate-limiter.js';
   imports: [
     BalancerModule,
     MetricsModule,
+    LifecycleModule,
     ThrottlerModule.forRootAsync({
       inject: [GATEWAY_CONFIG],
       useFactory: (config: GatewayConfig) => gatewayThrottlerOptions(config),
