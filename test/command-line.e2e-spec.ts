@@ -1,34 +1,12 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { spawnGateway } from './support/gateway-process.js';
 
-const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the built gateway (npm test builds first) and waits for it to exit by itself. */
-function runGateway(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    // Only PATH is inherited, so the machine's own variables cannot change the outcome.
-    const child = spawn(process.execPath, [main, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
-    child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`gateway did not exit: ${stdout}${stderr}`));
-    }, 15_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** Runs the built gateway and waits for it to exit by itself. */
+async function runGateway(args: string[], env: Record<string, string> = {}) {
+  const gateway = spawnGateway(args, env);
+  gateway.listening.catch(() => {}); // these runs are expected to exit without listening
+  const code = await gateway.exited;
+  return { code, ...gateway.output() };
 }
 
 describe('the gateway’s command line', () => {
@@ -64,6 +42,9 @@ describe('the gateway’s command line', () => {
       ['--rate-limit-scope', 'RATE_LIMIT_SCOPE', '"client"'],
       ['--trust-proxy', 'TRUST_PROXY', '"false"'],
       ['--backends', 'BACKENDS', '"http://localhost:8080"'],
+      ['--breaker-failures', 'BREAKER_FAILURES', '"5"'],
+      ['--breaker-cooldown', 'BREAKER_COOLDOWN', '"10s"'],
+      ['--shutdown-timeout', 'SHUTDOWN_TIMEOUT', '"30s"'],
     ]) {
       const line = run.stdout.split('\n').find((l) => l.trimStart().startsWith(`${flag} `) || l.trim() === flag);
       expect(line, flag).toBeDefined();
