@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# There is no Docker engine in CI, so this replays the Dockerfile's runtime stage outside Docker:
+# in a temporary folder, a production-only install plus the built dist/ must start, answer
+# /health, pass the HEALTHCHECK script, and stop with exit code 0 on SIGTERM.
+# Needs dist/ (npm run build) and Node 24 on PATH, as in the runtime image.
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+stage="$(mktemp -d)"
+gateway_pid=""
+cleanup() {
+  if [ -n "$gateway_pid" ] && kill -0 "$gateway_pid" 2>/dev/null; then kill -KILL "$gateway_pid"; fi
+  rm -rf "$stage"
+}
+trap cleanup EXIT
+
+[ -f "$repo/dist/main.js" ] || { echo "verify-runtime-stage: dist/main.js is missing; run npm run build first" >&2; exit 1; }
+
+# COPY package.json package-lock.json ./ ; RUN npm ci --omit=dev
+cp "$repo/package.json" "$repo/package-lock.json" "$stage/"
+(cd "$stage" && NODE_ENV=production npm ci --omit=dev --no-audit --no-fund --loglevel=error)
+# COPY --from=build /app/dist ./dist ; COPY docker/healthcheck.mjs ./docker/
+cp -R "$repo/dist" "$stage/dist"
+mkdir -p "$stage/docker" && cp "$repo/docker/healthcheck.mjs" "$stage/docker/"
+if [ -d "$stage/node_modules/@nestjs/cli" ] || [ -d "$stage/node_modules/vitest" ]; then
+  echo "verify-runtime-stage: dev dependencies were installed" >&2; exit 1
+fi
+
+port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+export NODE_ENV=production LISTEN="127.0.0.1:${port}" BACKENDS="http://127.0.0.1:9" RATE_LIMIT=50
+(cd "$stage" && exec node dist/main.js) > "$stage/gateway.log" 2>&1 &
+gateway_pid=$!
+
+for _ in $(seq 1 50); do
+  if (cd "$stage" && node docker/healthcheck.mjs 2>/dev/null); then break; fi
+  sleep 0.2
+done
+(cd "$stage" && node docker/healthcheck.mjs) || { echo "verify-runtime-stage: HEALTHCHECK failed" >&2; cat "$stage/gateway.log" >&2; exit 1; }
+body=$(node -e "fetch('http://127.0.0.1:${port}/health').then(r=>r.text()).then(t=>console.log(t))")
+echo "runtime stage answers /health: ${body}"
+echo "$body" | grep -q '"status":"UP"' || { echo "verify-runtime-stage: unexpected /health body" >&2; exit 1; }
+
+kill -TERM "$gateway_pid"
+status=0
+wait "$gateway_pid" || status=$?
+gateway_pid=""
+[ "$status" -eq 0 ] || { echo "verify-runtime-stage: exit code ${status} after SIGTERM, expected 0" >&2; cat "$stage/gateway.log" >&2; exit 1; }
+echo "runtime stage stops with exit code 0 on SIGTERM"
