@@ -8,6 +8,7 @@ import { AccessLog } from './access-log.js';
 import { EdgeDispatcher } from './edge-dispatcher.js';
 import { ProxyMiddleware } from './proxy.middleware.js';
 import { gatewayThrottlerOptions, RateLimiter } from './rate-limiter.js';
+import { SlidingWindowThrottlerStorage } from './sliding-window.storage.js';
 
 @Module({
   imports: [
@@ -16,7 +17,8 @@ import { gatewayThrottlerOptions, RateLimiter } from './rate-limiter.js';
     LifecycleModule,
     ThrottlerModule.forRootAsync({
       inject: [GATEWAY_CONFIG],
-      useFactory: (config: GatewayConfig) => gatewayThrottlerOptions(config),
+      // Our storage: O(1) per request and fixed memory per client (the default is O(hits) per request).
+      useFactory: (config: GatewayConfig) => gatewayThrottlerOptions(config, new SlidingWindowThrottlerStorage()),
     }),
   ],
   providers: [AccessLog, RateLimiter, ProxyMiddleware, EdgeDispatcher],

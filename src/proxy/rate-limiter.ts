@@ -13,8 +13,9 @@ import { sendHttpException } from './error-response.js';
 import { RateLimitedError } from './proxy-errors.js';
 
 /** The one throttler the gateway configures: `--rate-limit` requests per one-second window. */
-export function gatewayThrottlerOptions(config: GatewayConfig): ThrottlerModuleOptions {
+export function gatewayThrottlerOptions(config: GatewayConfig, storage?: ThrottlerStorage): ThrottlerModuleOptions {
   return {
+    storage,
     throttlers: [
       {
         name: 'default',
