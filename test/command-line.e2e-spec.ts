@@ -45,6 +45,8 @@ describe('the gateway’s command line', () => {
       ['--breaker-failures', 'BREAKER_FAILURES', '"5"'],
       ['--breaker-cooldown', 'BREAKER_COOLDOWN', '"10s"'],
       ['--shutdown-timeout', 'SHUTDOWN_TIMEOUT', '"30s"'],
+      ['--max-sockets-per-backend', 'MAX_SOCKETS_PER_BACKEND', '"256"'],
+      ['--access-log', 'ACCESS_LOG', '"true"'],
     ]) {
       const line = run.stdout.split('\n').find((l) => l.trimStart().startsWith(`${flag} `) || l.trim() === flag);
       expect(line, flag).toBeDefined();

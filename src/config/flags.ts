@@ -92,6 +92,21 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'on SIGTERM/SIGINT, how long requests in flight may take to finish before the gateway exits',
     parse: parseDuration,
   }),
+  flag({
+    name: 'max-sockets-per-backend',
+    key: 'maxSocketsPerBackend',
+    defaultText: '256',
+    help: 'most connections open at once to one backend (kept alive and reused); more requests wait',
+    parse: parsePositiveWholeNumber,
+  }),
+  flag({
+    name: 'access-log',
+    key: 'accessLog',
+    defaultText: 'true',
+    help: 'write one JSON line per proxied request to stdout',
+    boolean: true,
+    parse: parseBoolean,
+  }),
 ];
 
 /** The environment variable that can set a flag: `rate-limit` -> `RATE_LIMIT`. */

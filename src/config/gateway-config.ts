@@ -54,6 +54,13 @@ export interface GatewayConfig {
    * are cut and the process exits. `--shutdown-timeout`, `SHUTDOWN_TIMEOUT`, default `30s`.
    */
   readonly shutdownTimeoutMs: number;
+  /**
+   * Most connections open at once to one backend; requests beyond wait for a free one.
+   * `--max-sockets-per-backend`, `MAX_SOCKETS_PER_BACKEND`, default `256`.
+   */
+  readonly maxSocketsPerBackend: number;
+  /** One JSON line per proxied request on stdout. `--access-log`, `ACCESS_LOG`, default `true`. */
+  readonly accessLog: boolean;
 }
 
 /** DI token of the frozen GatewayConfig. */

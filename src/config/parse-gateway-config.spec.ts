@@ -31,6 +31,8 @@ describe(parseGatewayConfig.name, () => {
       ['breakerFailures', 5],
       ['breakerCooldownMs', 10_000],
       ['shutdownTimeoutMs', 30_000],
+      ['maxSocketsPerBackend', 256],
+      ['accessLog', true],
     ])('defaults %s to %j', (key, value) => {
       expect(config[key]).toEqual(value);
     });
@@ -80,6 +82,8 @@ describe(parseGatewayConfig.name, () => {
     ['BREAKER_FAILURES', '3', 'breakerFailures', 3],
     ['BREAKER_COOLDOWN', '500ms', 'breakerCooldownMs', 500],
     ['SHUTDOWN_TIMEOUT', '1m', 'shutdownTimeoutMs', 60_000],
+    ['ACCESS_LOG', 'false', 'accessLog', false],
+    ['MAX_SOCKETS_PER_BACKEND', '32', 'maxSocketsPerBackend', 32],
   ])('sets %s from its variable (%s=%j)', (variable, text, key, value) => {
     expect(parseGatewayConfig([], { [variable]: text })[key]).toEqual(value);
   });
@@ -96,6 +100,8 @@ describe(parseGatewayConfig.name, () => {
       'BREAKER_FAILURES',
       'BREAKER_COOLDOWN',
       'SHUTDOWN_TIMEOUT',
+      'MAX_SOCKETS_PER_BACKEND',
+      'ACCESS_LOG',
     ]);
   });
 

@@ -246,6 +246,12 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
       this.metrics.aborted++;
       if (!exchange.clientFault) status = 499;
     }
-    this.accessLog.record(req.method ?? '-', req.url ?? '/', status, exchange.upstream?.url ?? '-', performance.now() - exchange.startedAt);
+    this.accessLog.record({
+      method: req.method ?? '-',
+      url: req.url ?? '/',
+      status,
+      backend: exchange.upstream?.url ?? '-',
+      durationMs: performance.now() - exchange.startedAt,
+    });
   }
 }

@@ -16,7 +16,8 @@ export interface TestGateway {
  * exactly as on the command line, with an empty environment so the machine's variables cannot leak in.
  */
 export async function startGateway(argv: readonly string[], env: Record<string, string> = {}): Promise<TestGateway> {
-  const app = await createGateway({ argv: ['--listen=127.0.0.1:0', ...argv], env }, { logger: false });
+  // No access log unless a test asks for it: the test runner's output is not the place.
+  const app = await createGateway({ argv: ['--listen=127.0.0.1:0', '--access-log=false', ...argv], env }, { logger: false });
   const { port } = await listenGateway(app);
   return {
     url: `http://127.0.0.1:${port}`,
