@@ -19,10 +19,19 @@ export class BalancerService {
     return this.strategy.select(this.candidates(exclude));
   }
 
-  /** The only place upstreams are filtered. Returns the pool itself when all qualify (the usual case), saving an allocation per request. */
+  /**
+   * The only place upstreams are filtered. Returns the pool itself when all qualify (the usual
+   * case): no allocation on the hot path.
+   */
   private candidates(exclude: ReadonlySet<Upstream> | undefined): readonly Upstream[] {
     const all = this.pool.upstreams;
-    const qualifies = (upstream: Upstream) => upstream.isAvailable() && !exclude?.has(upstream);
-    return all.every(qualifies) ? all : all.filter(qualifies);
+    let qualifying = 0;
+    for (const upstream of all) if (qualifies(upstream, exclude)) qualifying++;
+    if (qualifying === all.length) return all;
+    return all.filter((upstream) => qualifies(upstream, exclude));
   }
+}
+
+function qualifies(upstream: Upstream, exclude: ReadonlySet<Upstream> | undefined): boolean {
+  return upstream.isAvailable() && !exclude?.has(upstream);
 }

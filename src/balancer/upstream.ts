@@ -15,14 +15,16 @@ export class Upstream {
     url: string,
     /** This backend's circuit breaker: every attempt at it reports its outcome there. */
     readonly breaker: UpstreamBreaker,
+    maxSockets = 256,
   ) {
     this.url = url;
     this.target = new URL(url);
     // A trailing slash makes the prefix join as Go's reverse proxy does: `/api` + `/` -> `/api/`.
     if (!this.target.pathname.endsWith('/')) this.target.pathname += '/';
     const Agent = this.target.protocol === 'https:' ? https.Agent : http.Agent;
-    // LIFO reuses the most recently used socket, so idle ones age out instead of going stale.
-    this.agent = new Agent({ keepAlive: true, scheduling: 'lifo' });
+    // LIFO reuses the most recently used socket, so idle ones age out instead of going stale; as
+    // many idle sockets are kept as may be open, so a burst does not reconnect what it just closed.
+    this.agent = new Agent({ keepAlive: true, scheduling: 'lifo', maxSockets, maxFreeSockets: maxSockets });
   }
 
   /** The one answer to "can this upstream take traffic?"; every signal about a backend composes here. */

@@ -96,28 +96,61 @@ export class UpstreamBreaker {
   /** Starts an attempt; call only when `canTakeTraffic` said yes. */
   begin(): BreakerAttempt {
     const isProbe = this.policy.state !== CircuitState.Closed;
-    let settle!: { resolve: () => void; reject: (error: Error) => void };
-    const outcome = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    const attempt = new Attempt(this, isProbe);
     // Starting the execution is what moves an open breaker to half-open, synchronously.
-    this.policy.execute(() => outcome).catch(() => {
-      // The outcome was already reported to the breaker; nobody else awaits it.
-    });
+    this.policy.execute(attempt.outcome).catch(ignoreReported);
     // Read after execute(), which may just have moved the breaker to half-open for this probe.
-    const startedIn = this.epoch;
-    let settled = false;
-    const once = (report: () => void) => {
-      if (settled) return;
-      settled = true;
-      report();
-    };
-    return {
-      succeed: () => once(settle.resolve),
-      // A failure that started before the breaker last changed state is stale news: counted, it
-      // would re-open a breaker whose probe is out, or count twice towards opening it again.
-      fail: (cause) => once(() => settle.reject(startedIn === this.epoch ? new UpstreamFailure(cause) : new AttemptAbandoned())),
-      // cockatiel counts an unhandled error as a success in half-open, so an abandoned probe must
-      // fail explicitly; in closed state the unhandled error leaves the failure count untouched.
-      abandon: () => once(() => settle.reject(isProbe ? new UpstreamFailure('probe abandoned by its client') : new AttemptAbandoned())),
-    };
+    attempt.startedIn = this.epoch;
+    return attempt;
+  }
+
+  /** Whether the breaker has changed state since `epoch` was read. */
+  changedSince(epoch: number): boolean {
+    return epoch !== this.epoch;
+  }
+}
+
+/** The outcome was already reported to the breaker; nobody else awaits the execution. */
+function ignoreReported(): void {}
+
+/** One attempt's report, as an object rather than closures: one is made per proxied request. */
+class Attempt implements BreakerAttempt {
+  startedIn = 0;
+  private settled = false;
+  private resolve!: () => void;
+  private reject!: (error: Error) => void;
+  private readonly promise = new Promise<void>((resolve, reject) => {
+    this.resolve = resolve;
+    this.reject = reject;
+  });
+  /** What cockatiel executes: resolves or rejects when the attempt reports. */
+  readonly outcome = () => this.promise;
+
+  constructor(
+    private readonly breaker: UpstreamBreaker,
+    private readonly isProbe: boolean,
+  ) {}
+
+  succeed(): void {
+    if (this.settle()) this.resolve();
+  }
+
+  fail(cause: unknown): void {
+    // A failure that started before the breaker last changed state is stale news: counted, it
+    // would re-open a breaker whose probe is out, or count twice towards opening it again.
+    if (this.settle()) this.reject(this.breaker.changedSince(this.startedIn) ? new AttemptAbandoned() : new UpstreamFailure(cause));
+  }
+
+  abandon(): void {
+    // cockatiel counts an unhandled error as a success in half-open, so an abandoned probe must
+    // fail explicitly; in closed state the unhandled error leaves the failure count untouched.
+    if (this.settle()) this.reject(this.isProbe ? new UpstreamFailure('probe abandoned by its client') : new AttemptAbandoned());
+  }
+
+  /** True the first time only: an attempt reports once. */
+  private settle(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    return true;
   }
 }

@@ -14,10 +14,13 @@ type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** The gateway's own endpoints; every other path is proxied. Matched exactly, query aside. */
 const OWN_PATHS: ReadonlySet<string> = new Set([...HEALTH_PATHS, ...METRICS_PATHS]);
+/** Every own path starts with one of these: most proxied URLs are ruled out without a lookup. */
+const OWN_PATH_PREFIXES = [...new Set([...OWN_PATHS].map((path) => path.slice(0, 3)))];
 
-function pathOf(url: string): string {
+function isOwnPath(url: string): boolean {
+  if (!OWN_PATH_PREFIXES.some((prefix) => url.startsWith(prefix))) return false;
   const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
+  return OWN_PATHS.has(query === -1 ? url : url.slice(0, query));
 }
 
 /** What a client gets for an error Node's HTTP parser reports before there is a request object. */
@@ -77,7 +80,7 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
     // While draining, every response ends its connection so the client reconnects elsewhere.
     if (this.shutdown.draining) res.setHeader('connection', 'close');
     const url = req.url ?? '/';
-    if (OWN_PATHS.has(pathOf(url))) {
+    if (isOwnPath(url)) {
       this.express!(req, res);
       return;
     }

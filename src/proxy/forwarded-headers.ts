@@ -17,6 +17,9 @@ const HOP_BY_HOP = new Set([
   'upgrade',
 ]);
 
+/** Lengths of the hop-by-hop names: most headers are ruled out without lower-casing them. */
+const HOP_BY_HOP_LENGTHS: ReadonlySet<number> = new Set([...HOP_BY_HOP].map((name) => name.length));
+
 /** `::ffff:10.0.0.1` (an IPv4 client on a dual-stack socket) -> `10.0.0.1`. */
 export function unmapIpv4(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
@@ -76,9 +79,12 @@ export function responseHeaders(rawHeaders: readonly string[]): string[] {
   }
   const kept: string[] = [];
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i].toLowerCase();
-    if (HOP_BY_HOP.has(name) || connectionTokens?.has(name)) continue;
-    kept.push(rawHeaders[i], rawHeaders[i + 1]);
+    const name = rawHeaders[i];
+    if (connectionTokens || HOP_BY_HOP_LENGTHS.has(name.length)) {
+      const lower = name.toLowerCase();
+      if (HOP_BY_HOP.has(lower) || connectionTokens?.has(lower)) continue;
+    }
+    kept.push(name, rawHeaders[i + 1]);
   }
   return kept;
 }
