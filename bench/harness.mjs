@@ -1,0 +1,194 @@
+// Process, load and measurement helpers shared by bench/run.mjs and bench/profile.mjs.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const env = process.env;
+export const CONNS = Number(env.CONNS ?? 50);
+export const B1 = 18080;
+export const B2 = 18081;
+export const BACKENDS = `http://127.0.0.1:${B1},http://127.0.0.1:${B2}`;
+export const scratch = join(tmpdir(), `gateway-bench-${process.pid}`);
+mkdirSync(scratch, { recursive: true });
+
+const has = (tool) => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+export const tools = { nginx: has('nginx'), wrk: has('wrk'), taskset: has('taskset') && cpus().length > 1 };
+// The proxy under test alone on CPU 0; load generator and backends share CPU 1.
+export const PROXY_CPU = '0';
+export const LOAD_CPU = '1';
+export const pinned = (cpu, command) => (tools.taskset ? ['taskset', ['-c', cpu, ...command]] : [command[0], command.slice(1)]);
+
+export function nginxConfig(template, prefix, values) {
+  mkdirSync(prefix, { recursive: true });
+  let text = readFileSync(join(root, 'bench', 'nginx', template), 'utf8').replaceAll('@PREFIX@', prefix);
+  for (const [key, value] of Object.entries(values)) text = text.replaceAll(`@${key}@`, String(value));
+  const file = join(prefix, template);
+  writeFileSync(file, text);
+  return file;
+}
+
+/** Starts a command in its own process group, stdout piped and drained (a pipe, as in a container). */
+export function start(name, cpu, command) {
+  const [bin, args] = pinned(cpu, command);
+  const child = spawn(bin, args, { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let tail = '';
+  const keep = (data) => (tail = (tail + data.toString()).slice(-4_000));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  child.on('error', (error) => (tail += `\n${error.message}`));
+  return { name, child, tail: () => tail };
+}
+
+export async function stop(proc) {
+  if (!proc || proc.child.exitCode !== null) return;
+  const exited = new Promise((resolve) => proc.child.once('exit', resolve));
+  try {
+    process.kill(-proc.child.pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const done = await Promise.race([exited.then(() => true), sleep(5_000).then(() => false)]);
+  if (!done) {
+    try {
+      process.kill(-proc.child.pid, 'SIGKILL');
+    } catch {}
+    await exited;
+  }
+}
+
+export async function waitForHttp(url, proc) {
+  for (let i = 0; i < 100; i++) {
+    if (proc && proc.child.exitCode !== null) throw new Error(`${proc.name} exited: ${proc.tail()}`);
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+      await response.arrayBuffer();
+      return;
+    } catch {
+      await sleep(100);
+    }
+  }
+  throw new Error(`${url} did not answer: ${proc?.tail() ?? ''}`);
+}
+
+/** Six GETs must be 2xx and split 3/3 between the two backends before any load. */
+export async function checkRoundRobin(url) {
+  const counts = { 1: 0, 2: 0 };
+  for (let i = 0; i < 6; i++) {
+    const response = await fetch(url);
+    const body = await response.text();
+    if (response.status < 200 || response.status > 299) throw new Error(`${url} answered ${response.status}`);
+    const server = /server (\d)/.exec(body)?.[1];
+    if (!server) throw new Error(`${url} answered an unexpected body: ${body}`);
+    counts[server]++;
+  }
+  if (counts[1] !== 3 || counts[2] !== 3) throw new Error(`round robin broken: ${JSON.stringify(counts)}`);
+}
+
+/** All processes of a process group (the proxy and, for nginx, its worker). */
+export function groupPids(pgid) {
+  const out = execFileSync('ps', ['-eo', 'pid=,pgid='], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/).map(Number))
+    .filter(([pid, group]) => group === pgid && pid)
+    .map(([pid]) => pid);
+}
+
+function procStatus(pid, field) {
+  try {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+export const groupKb = (pgid, field) => groupPids(pgid).reduce((sum, pid) => sum + procStatus(pid, field), 0);
+export function groupCpuTicks(pgid) {
+  return groupPids(pgid).reduce((sum, pid) => {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      return sum + Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return sum;
+    }
+  }, 0);
+}
+export const TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+
+function toMs(text) {
+  const match = /^([\d.]+)(us|ms|s)$/.exec(text);
+  if (!match) return NaN;
+  return Number(match[1]) * { us: 0.001, ms: 1, s: 1000 }[match[2]];
+}
+
+/** Runs the load generator for `seconds` and returns req/s, latency percentiles and errors. */
+export async function load(url, seconds) {
+  if (tools.wrk) {
+    const [bin, args] = pinned(LOAD_CPU, ['wrk', '-t1', `-c${CONNS}`, `-d${seconds}s`, '--latency', url]);
+    const out = await run(bin, args);
+    const number = (pattern) => Number(pattern.exec(out)?.[1] ?? 0);
+    const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+    return {
+      rps: number(/Requests\/sec:\s+([\d.]+)/),
+      p50: toMs(/^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? ''),
+      p99: toMs(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? ''),
+      requests: number(/(\d+) requests in/),
+      errors: number(/Non-2xx or 3xx responses: (\d+)/) + (socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0),
+      raw: out,
+    };
+  }
+  const [bin, args] = pinned(LOAD_CPU, [process.execPath, join(root, 'node_modules', 'autocannon', 'autocannon.js'), '-c', String(CONNS), '-d', String(seconds), '-j', url]);
+  const result = JSON.parse(await run(bin, args));
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+    errors: result.non2xx + result.errors + result.timeouts,
+    raw: JSON.stringify(result),
+  };
+}
+
+export function run(bin, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (data) => (out += data));
+    child.stderr.on('data', (data) => (out += data));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${bin} exited ${code}: ${out}`))));
+  });
+}
+
+
+/** The two backends every proxy forwards to: one nginx worker when installed, else two node test backends. */
+export function startBackends() {
+  return tools.nginx
+    ? [start('backends', LOAD_CPU, ['nginx', '-p', join(scratch, 'backends'), '-c', nginxConfig('backends.conf', join(scratch, 'backends'), { P1: B1, P2: B2 })])]
+    : [
+        start('backend 1', LOAD_CPU, ['node', 'demo/backend.mjs', `--port=${B1}`, '--host=127.0.0.1', '--message=Response from server 1']),
+        start('backend 2', LOAD_CPU, ['node', 'demo/backend.mjs', `--port=${B2}`, '--host=127.0.0.1', '--message=Response from server 2']),
+      ];
+}
+
+/** One line about where the numbers come from. */
+export function machine() {
+  const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
+  const nginxVersion = tools.nginx ? ` (${spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim().replace('nginx version: ', '')})` : '';
+  return `${cpus().length} × ${cpuModel}, Node ${process.version}, ${tools.wrk ? 'wrk' : 'autocannon'} load, backends: ${tools.nginx ? `nginx, one worker${nginxVersion}` : 'node demo/backend.mjs'}, ${tools.taskset ? `proxy pinned to CPU ${PROXY_CPU}, load and backends on CPU ${LOAD_CPU}` : 'not pinned (one CPU or no taskset)'}`;
+}
+
+export function build() {
+  execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+}
