@@ -100,6 +100,13 @@ export const FLAGS: readonly FlagSpec[] = [
     parse: parsePositiveWholeNumber,
   }),
   flag({
+    name: 'proxy-engine',
+    key: 'proxyEngine',
+    defaultText: 'http-proxy-middleware',
+    help: 'the library that talks to backends: http-proxy-middleware (Node http client) or undici (faster)',
+    parse: parseChoice(['http-proxy-middleware', 'undici'] as const),
+  }),
+  flag({
     name: 'access-log',
     key: 'accessLog',
     defaultText: 'true',

@@ -1,5 +1,8 @@
 import type { ListenAddress } from './listen-address.js';
 
+/** The library that talks to backends. */
+export type ProxyEngine = 'http-proxy-middleware' | 'undici';
+
 /** How requests are grouped for rate limiting. */
 export type RateLimitScope = 'client' | 'global';
 
@@ -59,6 +62,11 @@ export interface GatewayConfig {
    * `--max-sockets-per-backend`, `MAX_SOCKETS_PER_BACKEND`, default `256`.
    */
   readonly maxSocketsPerBackend: number;
+  /**
+   * `http-proxy-middleware` (the design card's, on Node's http client) or `undici` (faster; see the
+   * README's benchmark). `--proxy-engine`, `PROXY_ENGINE`, default `http-proxy-middleware`.
+   */
+  readonly proxyEngine: ProxyEngine;
   /** One JSON line per proxied request on stdout. `--access-log`, `ACCESS_LOG`, default `true`. */
   readonly accessLog: boolean;
 }

@@ -32,6 +32,7 @@ describe(parseGatewayConfig.name, () => {
       ['breakerCooldownMs', 10_000],
       ['shutdownTimeoutMs', 30_000],
       ['maxSocketsPerBackend', 256],
+      ['proxyEngine', 'http-proxy-middleware'],
       ['accessLog', true],
     ])('defaults %s to %j', (key, value) => {
       expect(config[key]).toEqual(value);
@@ -84,6 +85,7 @@ describe(parseGatewayConfig.name, () => {
     ['SHUTDOWN_TIMEOUT', '1m', 'shutdownTimeoutMs', 60_000],
     ['ACCESS_LOG', 'false', 'accessLog', false],
     ['MAX_SOCKETS_PER_BACKEND', '32', 'maxSocketsPerBackend', 32],
+    ['PROXY_ENGINE', 'undici', 'proxyEngine', 'undici'],
   ])('sets %s from its variable (%s=%j)', (variable, text, key, value) => {
     expect(parseGatewayConfig([], { [variable]: text })[key]).toEqual(value);
   });
@@ -101,6 +103,7 @@ describe(parseGatewayConfig.name, () => {
       'BREAKER_COOLDOWN',
       'SHUTDOWN_TIMEOUT',
       'MAX_SOCKETS_PER_BACKEND',
+      'PROXY_ENGINE',
       'ACCESS_LOG',
     ]);
   });
@@ -175,6 +178,7 @@ describe(parseGatewayConfig.name, () => {
     ['a flag without a value', ['--listen'], {}, ['--listen', 'needs a value'], []],
     ['a breaker that could never close', ['--breaker-failures=0'], {}, ['--breaker-failures', '"0"', 'at least 1'], []],
     ['a bad cool-down', ['--breaker-cooldown=soon'], {}, ['--breaker-cooldown', '"soon"'], []],
+    ['an unknown proxy engine', ['--proxy-engine=curl'], {}, ['--proxy-engine', '"curl"', 'http-proxy-middleware, undici'], []],
     ['a bad shutdown timeout variable', [], { SHUTDOWN_TIMEOUT: '30' }, ['SHUTDOWN_TIMEOUT', '"30"'], ['--shutdown-timeout']],
   ])('refuses %s (%j %j) with a ConfigError naming it', (_case, argv, env, mentions, absent) => {
     const error = thrownBy(argv, env);

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { prepareRequestHeaders, responseHeaders, unmapIpv4 } from './forwarded-headers.js';
+import { prepareRequestHeaders, responseHeaderObject, responseHeaders, unmapIpv4 } from './forwarded-headers.js';
 
 /** Runs prepareRequestHeaders on a copy and returns the rewritten headers. */
 function prepared(headers: IncomingHttpHeaders, socketAddress = '1.2.3.4', trustProxy = false): IncomingHttpHeaders {
@@ -167,5 +167,20 @@ describe(responseHeaders.name, () => {
 
   it('returns an empty list for no headers', () => {
     expect(responseHeaders([])).toEqual([]);
+  });
+});
+
+describe(responseHeaderObject.name, () => {
+  it('drops hop-by-hop headers and those named in Connection, keeping the rest and repeated values', () => {
+    const headers = responseHeaderObject({
+      'content-type': 'text/plain',
+      connection: 'keep-alive, x-private',
+      'keep-alive': 'timeout=5',
+      'transfer-encoding': 'chunked',
+      'x-private': 'hop',
+      'set-cookie': ['a=1', 'b=2'],
+      upgrade: 'h2c',
+    });
+    expect(headers).toEqual({ 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] });
   });
 });

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
 /**
  * Hop-by-hop headers (RFC 9110 §7.6.1), the same list Go's httputil.ReverseProxy strips: they
@@ -87,4 +87,15 @@ export function responseHeaders(rawHeaders: readonly string[]): string[] {
     kept.push(name, rawHeaders[i + 1]);
   }
   return kept;
+}
+
+/** The same as `responseHeaders`, for a headers object (undici's); edits it in place. */
+export function responseHeaderObject(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const connection = headers.connection;
+  if (connection !== undefined) {
+    for (const token of String(connection).split(',')) delete headers[token.trim().toLowerCase()];
+  }
+  // undici's names are lower-case already; most are ruled out by their length alone.
+  for (const name in headers) if (HOP_BY_HOP_LENGTHS.has(name.length) && HOP_BY_HOP.has(name)) delete headers[name];
+  return headers;
 }

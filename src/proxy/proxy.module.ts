@@ -9,6 +9,7 @@ import { EdgeDispatcher } from './edge-dispatcher.js';
 import { ProxyMiddleware } from './proxy.middleware.js';
 import { gatewayThrottlerOptions, RateLimiter } from './rate-limiter.js';
 import { SlidingWindowThrottlerStorage } from './sliding-window.storage.js';
+import { upstreamTransportProvider } from './transport/transport.provider.js';
 
 @Module({
   imports: [
@@ -21,6 +22,6 @@ import { SlidingWindowThrottlerStorage } from './sliding-window.storage.js';
       useFactory: (config: GatewayConfig) => gatewayThrottlerOptions(config, new SlidingWindowThrottlerStorage()),
     }),
   ],
-  providers: [AccessLog, RateLimiter, ProxyMiddleware, EdgeDispatcher],
+  providers: [AccessLog, RateLimiter, upstreamTransportProvider, ProxyMiddleware, EdgeDispatcher],
 })
 export class ProxyModule {}
