@@ -165,7 +165,8 @@ class KeyWindow {
  */
 @Injectable()
 export class SlidingWindowThrottlerStorage implements ThrottlerStorage, OnApplicationShutdown {
-  private readonly windows = new Map<string, KeyWindow>();
+  /** Per throttler name, per key: two lookups instead of building a combined key string per call. */
+  private readonly windows = new Map<string, Map<string, KeyWindow>>();
   private sweepTimer: NodeJS.Timeout | undefined;
 
   // Bound here, not at the first request: the interval would otherwise hold on to that request's
@@ -178,7 +179,9 @@ export class SlidingWindowThrottlerStorage implements ThrottlerStorage, OnApplic
 
   /** Number of tracked (throttler, key) pairs. */
   get size(): number {
-    return this.windows.size;
+    let size = 0;
+    for (const keys of this.windows.values()) size += keys.size;
+    return size;
   }
 
   increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
@@ -188,7 +191,7 @@ export class SlidingWindowThrottlerStorage implements ThrottlerStorage, OnApplic
 
   /** Diagnostics and the memory test: the size of one key's counter ring, or undefined when the key is not tracked. */
   footprint(key: string, throttlerName: string): { buckets: number; bytes: number } | undefined {
-    return this.windows.get(mapKey(key, throttlerName))?.footprint;
+    return this.windows.get(throttlerName)?.get(key)?.footprint;
   }
 
   onApplicationShutdown(): void {
@@ -201,15 +204,19 @@ export class SlidingWindowThrottlerStorage implements ThrottlerStorage, OnApplic
     if (!(ttl > 0) || !Number.isFinite(ttl)) throw new RangeError(`throttler ttl must be a positive number of milliseconds, got ${ttl}`);
     if (!this.sweepTimer) this.startSweep();
     const now = Date.now();
-    const id = mapKey(key, throttlerName);
-    let window = this.windows.get(id);
+    let keys = this.windows.get(throttlerName);
+    if (!keys) {
+      keys = new Map();
+      this.windows.set(throttlerName, keys);
+    }
+    let window = keys.get(key);
     if (!window || window.ttl !== ttl) {
       // Buckets of another width cannot be re-binned, so the count starts afresh; a running block is
       // a penalty rather than part of the count, so it carries over.
       const fresh = new KeyWindow(ttl, now);
       if (window) fresh.blockedUntil = window.blockedUntil;
       window = fresh;
-      this.windows.set(id, window);
+      keys.set(key, window);
     }
     window.advance(now);
 
@@ -239,13 +246,9 @@ export class SlidingWindowThrottlerStorage implements ThrottlerStorage, OnApplic
   /** One pass for all keys instead of a timer per hit or per key. */
   private sweep(): void {
     const now = Date.now();
-    for (const [id, window] of this.windows) {
-      if (window.isIdle(now)) this.windows.delete(id);
+    for (const [name, keys] of this.windows) {
+      for (const [key, window] of keys) if (window.isIdle(now)) keys.delete(key);
+      if (keys.size === 0) this.windows.delete(name);
     }
   }
-}
-
-/** The name's length makes the pair unambiguous: client keys (IPv6 addresses) contain ':' too. */
-function mapKey(key: string, throttlerName: string): string {
-  return `${throttlerName.length}:${throttlerName}:${key}`;
 }
