@@ -2,6 +2,7 @@ import net from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type TestGateway } from './support/gateway.js';
+import { ENGINES } from './support/engines.js';
 
 async function closedPort(): Promise<number> {
   const server = net.createServer();
@@ -11,12 +12,12 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe('every backend down', () => {
+describe.each(ENGINES)('every backend down (%s)', (engine) => {
   let gateway: TestGateway;
 
   beforeAll(async () => {
     const ports = [await closedPort(), await closedPort()];
-    gateway = await startGateway([
+    gateway = await startGateway([`--proxy-engine=${engine}`, 
       `--backends=${ports.map((port) => `http://127.0.0.1:${port}`).join(',')}`,
       '--breaker-failures=2',
       '--breaker-cooldown=1m',

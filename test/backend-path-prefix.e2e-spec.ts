@@ -2,14 +2,15 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from './support/backend.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
+import { ENGINES } from './support/engines.js';
 
-describe('a backend URL with a path prefix', () => {
+describe.each(ENGINES)('a backend URL with a path prefix (%s)', (engine) => {
   let backend: TestBackend;
   let gateway: TestGateway;
 
   beforeAll(async () => {
     backend = await startBackend();
-    gateway = await startGateway([`--backends=${backend.url}/api/`]);
+    gateway = await startGateway([`--proxy-engine=${engine}`, `--backends=${backend.url}/api/`]);
   });
 
   afterAll(async () => {

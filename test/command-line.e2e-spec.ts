@@ -46,6 +46,7 @@ describe('the gateway’s command line', () => {
       ['--breaker-cooldown', 'BREAKER_COOLDOWN', '"10s"'],
       ['--shutdown-timeout', 'SHUTDOWN_TIMEOUT', '"30s"'],
       ['--max-sockets-per-backend', 'MAX_SOCKETS_PER_BACKEND', '"256"'],
+      ['--proxy-engine', 'PROXY_ENGINE', '"http-proxy-middleware"'],
       ['--access-log', 'ACCESS_LOG', '"true"'],
     ]) {
       const line = run.stdout.split('\n').find((l) => l.trimStart().startsWith(`${flag} `) || l.trim() === flag);

@@ -3,8 +3,9 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from './support/backend.js';
 import { backendsFlag, startGateway, type TestGateway } from './support/gateway.js';
+import { ENGINES } from './support/engines.js';
 
-describe('a backend that stops between requests', () => {
+describe.each(ENGINES)('a backend that stops between requests (%s)', (engine) => {
   let one: TestBackend | undefined;
   let two: TestBackend | undefined;
   let gateway: TestGateway | undefined;
@@ -18,7 +19,7 @@ describe('a backend that stops between requests', () => {
   it('costs GET clients no error, opens its breaker, and gets traffic again after the cool-down once it is back', async () => {
     one = await startBackend({ name: 'one' });
     two = await startBackend({ name: 'two' });
-    gateway = await startGateway([backendsFlag(one, two), '--breaker-failures=3', '--breaker-cooldown=500ms', '--rate-limit=0']);
+    gateway = await startGateway([`--proxy-engine=${engine}`, backendsFlag(one, two), '--breaker-failures=3', '--breaker-cooldown=500ms', '--rate-limit=0']);
     const backendState = () => gateway!.metrics.snapshot().backends[1].state;
 
     for (let i = 0; i < 4; i++) await request(gateway.url).get('/warm-up').expect(200);

@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from './support/backend.js';
 import { backendsFlag, startGateway, type TestGateway } from './support/gateway.js';
 import { rawRequest } from './support/http.js';
+import { ENGINES } from './support/engines.js';
 
-describe('what passes through the gateway', () => {
+describe.each(ENGINES)('what passes through the gateway (%s)', (engine) => {
   let backend: TestBackend;
   let gateway: TestGateway;
 
@@ -28,7 +29,7 @@ describe('what passes through the gateway', () => {
         res.end('{"created":true}');
       },
     });
-    gateway = await startGateway([backendsFlag(backend)]);
+    gateway = await startGateway([`--proxy-engine=${engine}`, backendsFlag(backend)]);
   });
 
   afterAll(async () => {

@@ -4,10 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from './support/backend.js';
 import { backendsFlag, startGateway, type TestGateway } from './support/gateway.js';
 import { rawRequest } from './support/http.js';
+import { ENGINES } from './support/engines.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
-describe('request bodies', () => {
+describe.each(ENGINES)('request bodies (%s)', (engine) => {
   let backend: TestBackend;
   let gateway: TestGateway;
 
@@ -19,7 +20,7 @@ describe('request bodies', () => {
         res.end(body);
       },
     });
-    gateway = await startGateway([backendsFlag(backend)]);
+    gateway = await startGateway([`--proxy-engine=${engine}`, backendsFlag(backend)]);
   });
 
   afterAll(async () => {

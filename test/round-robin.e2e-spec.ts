@@ -2,8 +2,9 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from './support/backend.js';
 import { backendsFlag, startGateway, type TestGateway } from './support/gateway.js';
+import { ENGINES } from './support/engines.js';
 
-describe('round robin across backends', () => {
+describe.each(ENGINES)('round robin across backends (%s)', (engine) => {
   let one: TestBackend;
   let two: TestBackend;
   let gateway: TestGateway;
@@ -11,7 +12,7 @@ describe('round robin across backends', () => {
   beforeAll(async () => {
     one = await startBackend({ name: 'Response from server 1' });
     two = await startBackend({ name: 'Response from server 2' });
-    gateway = await startGateway([backendsFlag(one, two)]);
+    gateway = await startGateway([`--proxy-engine=${engine}`, backendsFlag(one, two)]);
   });
 
   afterAll(async () => {

@@ -4,8 +4,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { startBackend, type TestBackend } from './support/backend.js';
 import { backendsFlag, startGateway, type TestGateway } from './support/gateway.js';
 import { rawRequest } from './support/http.js';
+import { ENGINES } from './support/engines.js';
 
-describe('a pooled connection the backend has dropped', () => {
+describe.each(ENGINES)('a pooled connection the backend has dropped (%s)', (engine) => {
   let flaky: TestBackend;
   let healthy: TestBackend;
   let gateway: TestGateway;
@@ -30,7 +31,7 @@ describe('a pooled connection the backend has dropped', () => {
 
   // A fresh gateway per test, so each starts with no pooled connections and the same rotation.
   beforeEach(async () => {
-    gateway = await startGateway([backendsFlag(flaky, healthy), '--rate-limit=0']);
+    gateway = await startGateway([`--proxy-engine=${engine}`, backendsFlag(flaky, healthy), '--rate-limit=0']);
   });
 
   afterEach(async () => {

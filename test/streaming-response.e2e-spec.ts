@@ -2,8 +2,9 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from './support/backend.js';
 import { backendsFlag, startGateway, type TestGateway } from './support/gateway.js';
+import { ENGINES } from './support/engines.js';
 
-describe('a large response', () => {
+describe.each(ENGINES)('a large response (%s)', (engine) => {
   const chunk = Buffer.alloc(256 * 1024, 'x');
   const chunks = 16; // 4 MiB in all
   let releaseRest: () => void = () => {};
@@ -22,7 +23,7 @@ describe('a large response', () => {
         };
       },
     });
-    gateway = await startGateway([backendsFlag(backend)]);
+    gateway = await startGateway([`--proxy-engine=${engine}`, backendsFlag(backend)]);
   });
 
   afterAll(async () => {

@@ -2,6 +2,7 @@ import net from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type TestGateway } from './support/gateway.js';
+import { ENGINES } from './support/engines.js';
 
 /** A loopback port with nothing listening on it. */
 async function closedPort(): Promise<number> {
@@ -12,11 +13,11 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe('a backend with nothing listening', () => {
+describe.each(ENGINES)('a backend with nothing listening (%s)', (engine) => {
   let gateway: TestGateway;
 
   beforeAll(async () => {
-    gateway = await startGateway([`--backends=http://127.0.0.1:${await closedPort()}`]);
+    gateway = await startGateway([`--proxy-engine=${engine}`, `--backends=http://127.0.0.1:${await closedPort()}`]);
   });
 
   afterAll(async () => {

@@ -2,8 +2,9 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from './support/backend.js';
 import { backendsFlag, startGateway, type TestGateway } from './support/gateway.js';
+import { ENGINES } from './support/engines.js';
 
-describe('connections to backends', () => {
+describe.each(ENGINES)('connections to backends (%s)', (engine) => {
   let one: TestBackend;
   let two: TestBackend;
   let gateway: TestGateway;
@@ -11,7 +12,7 @@ describe('connections to backends', () => {
   beforeAll(async () => {
     one = await startBackend();
     two = await startBackend();
-    gateway = await startGateway([backendsFlag(one, two)]);
+    gateway = await startGateway([`--proxy-engine=${engine}`, backendsFlag(one, two)]);
   });
 
   afterAll(async () => {

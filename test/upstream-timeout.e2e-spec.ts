@@ -3,8 +3,9 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from './support/backend.js';
 import { backendsFlag, startGateway, type TestGateway } from './support/gateway.js';
+import { ENGINES } from './support/engines.js';
 
-describe('--write-timeout', () => {
+describe.each(ENGINES)('--write-timeout (%s)', (engine) => {
   const writeTimeoutMs = 500;
   let silent: TestBackend;
   let steady: TestBackend;
@@ -40,9 +41,9 @@ describe('--write-timeout', () => {
       },
     });
     const flags = ['--rate-limit=0', `--write-timeout=${writeTimeoutMs}ms`];
-    silentGateway = await startGateway([backendsFlag(silent), ...flags]);
-    steadyGateway = await startGateway([backendsFlag(steady), ...flags]);
-    stallingGateway = await startGateway([backendsFlag(stalling), ...flags]);
+    silentGateway = await startGateway([`--proxy-engine=${engine}`, backendsFlag(silent), ...flags]);
+    steadyGateway = await startGateway([`--proxy-engine=${engine}`, backendsFlag(steady), ...flags]);
+    stallingGateway = await startGateway([`--proxy-engine=${engine}`, backendsFlag(stalling), ...flags]);
   });
 
   afterAll(async () => {
