@@ -3,9 +3,10 @@
 // over the same two backends, in interleaved rounds. Self-contained: everything it runs is in this
 // repository (plus nginx and wrk from Debian when installed: apt-get install -y nginx wrk).
 //
-// Knobs (environment): ROUNDS=3 DURATION=10 WARMUP=3 (seconds) CONNS=50 CONFIGS="gateway floor fastify nginx"
+// Knobs (environment): ROUNDS=3 DURATION=10 WARMUP=3 (seconds) CONNS=50 CONFIGS="gateway gateway-undici floor fastify nginx"
 //   (also available: floor-httpxy and floor-undici, the floor without hpm and on undici instead of node:http's client)
 //   SOAK=60  instead of rounds, load the gateway alone for SOAK seconds and sample its RSS every second
+//            (SOAK_CONFIG=gateway-undici for the other engine)
 //   GATEWAY_ARGS="..."  extra flags for the gateway
 // Output: a table on stdout, and bench/results/<timestamp>/{results.json,summary.md} (+ bench/results/latest.md).
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -46,6 +47,19 @@ const ALL_CONFIGS = {
     port: 9100,
     command: (port) => ['node', 'dist/main.js', `--listen=127.0.0.1:${port}`, `--backends=${BACKENDS}`, '--rate-limit=1000000000', ...gatewayArgs],
   },
+  'gateway-undici': {
+    what: 'this gateway with --proxy-engine=undici, every default feature on, rate limit not binding',
+    port: 9106,
+    command: (port) => [
+      'node',
+      'dist/main.js',
+      `--listen=127.0.0.1:${port}`,
+      `--backends=${BACKENDS}`,
+      '--rate-limit=1000000000',
+      '--proxy-engine=undici',
+      ...gatewayArgs,
+    ],
+  },
   floor: {
     what: 'node:http + http-proxy-middleware 4, keep-alive agent (bench/floor.mjs)',
     port: 9101,
@@ -73,7 +87,7 @@ const ALL_CONFIGS = {
     command: (port, prefix) => ['nginx', '-p', prefix, '-c', nginxConfig('proxy.conf', prefix, { PORT: port, B1: `127.0.0.1:${B1}`, B2: `127.0.0.1:${B2}` })],
   },
 };
-const CONFIGS = (env.CONFIGS ?? 'gateway floor fastify nginx')
+const CONFIGS = (env.CONFIGS ?? 'gateway gateway-undici floor fastify nginx')
   .split(' ')
   .filter(Boolean)
   .filter((name) => {
@@ -164,9 +178,9 @@ function table(rows) {
   return lines.join('\n');
 }
 
-async function soak(seconds) {
-  const config = ALL_CONFIGS.gateway;
-  const proc = start('gateway', PROXY_CPU, config.command(config.port));
+async function soak(seconds, name = env.SOAK_CONFIG ?? 'gateway') {
+  const config = ALL_CONFIGS[name];
+  const proc = start(name, PROXY_CPU, config.command(config.port));
   const url = `http://127.0.0.1:${config.port}/`;
   try {
     await waitForHttp(url, proc);
@@ -180,7 +194,7 @@ async function soak(seconds) {
     const low = Math.min(...settled);
     const high = Math.max(...settled);
     const report = [
-      `## Soak: the gateway alone under load for ${seconds} s`,
+      `## Soak: ${name} alone under load for ${seconds} s`,
       '',
       `${machine()}`,
       '',
