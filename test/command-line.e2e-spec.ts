@@ -47,6 +47,16 @@ describe('the gateway’s command line', () => {
       ['--shutdown-timeout', 'SHUTDOWN_TIMEOUT', '"30s"'],
       ['--max-sockets-per-backend', 'MAX_SOCKETS_PER_BACKEND', '"256"'],
       ['--proxy-engine', 'PROXY_ENGINE', '"http-proxy-middleware"'],
+      ['--retries', 'RETRIES', '"2"'],
+      ['--retry-buffer', 'RETRY_BUFFER', '"64KiB"'],
+      ['--try-timeout', 'TRY_TIMEOUT', 'the --write-timeout'],
+      ['--health-check-interval', 'HEALTH_CHECK_INTERVAL', '"5s"'],
+      ['--health-check-path', 'HEALTH_CHECK_PATH', '"/"'],
+      ['--health-check-timeout', 'HEALTH_CHECK_TIMEOUT', '"2s"'],
+      ['--health-check-fall', 'HEALTH_CHECK_FALL', '"2"'],
+      ['--health-check-rise', 'HEALTH_CHECK_RISE', '"2"'],
+      ['--max-inflight-per-backend', 'MAX_INFLIGHT_PER_BACKEND', '"0"'],
+      ['--drain-delay', 'DRAIN_DELAY', '"0s"'],
       ['--access-log', 'ACCESS_LOG', '"true"'],
     ]) {
       const line = run.stdout.split('\n').find((l) => l.trimStart().startsWith(`${flag} `) || l.trim() === flag);

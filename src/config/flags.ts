@@ -1,7 +1,16 @@
 import { parseDuration } from './duration.js';
 import type { GatewayConfig } from './gateway-config.js';
 import { parseListenAddress } from './listen-address.js';
-import { parseBackendList, parseBoolean, parseChoice, parsePositiveWholeNumber, parseWholeNumber } from './value-parsers.js';
+import {
+  parseBackendList,
+  parseBoolean,
+  parseByteSize,
+  parseChoice,
+  parseOptional,
+  parsePath,
+  parsePositiveWholeNumber,
+  parseWholeNumber,
+} from './value-parsers.js';
 
 /** One command-line flag: its name (without dashes), the config field it fills, and how. */
 export interface FlagSpec<K extends keyof GatewayConfig = keyof GatewayConfig> {
@@ -10,6 +19,8 @@ export interface FlagSpec<K extends keyof GatewayConfig = keyof GatewayConfig> {
   /** The default, as the user would type it, so --help shows it and it goes through the same parser. */
   readonly defaultText: string;
   readonly help: string;
+  /** What --help says the default is, when `defaultText` alone would not say it (an empty default). */
+  readonly defaultHelp?: string;
   /** Boolean flags may stand alone (`--trust-proxy`), as in Go. */
   readonly boolean?: true;
   readonly parse: (text: string) => GatewayConfig[K];
@@ -107,6 +118,77 @@ export const FLAGS: readonly FlagSpec[] = [
     parse: parseChoice(['http-proxy-middleware', 'undici'] as const),
   }),
   flag({
+    name: 'retries',
+    key: 'retries',
+    defaultText: '2',
+    help: 'times a failed request may be tried again (idempotent requests; others only when refused)',
+    parse: parseWholeNumber,
+  }),
+  flag({
+    name: 'retry-buffer',
+    key: 'retryBufferBytes',
+    defaultText: '64KiB',
+    help: 'largest request body kept for a retry (bytes, or with KiB/MiB); larger bodies are sent once',
+    parse: parseByteSize,
+  }),
+  flag({
+    name: 'try-timeout',
+    key: 'tryTimeoutMs',
+    defaultText: '',
+    defaultHelp: 'the --write-timeout',
+    help: "longest wait for one try's response headers before it is retried elsewhere",
+    parse: parseOptional(parseDuration),
+  }),
+  flag({
+    name: 'health-check-interval',
+    key: 'healthCheckIntervalMs',
+    defaultText: '5s',
+    help: 'time between active health checks of each backend; 0 turns them off',
+    parse: parseDuration,
+  }),
+  flag({
+    name: 'health-check-path',
+    key: 'healthCheckPath',
+    defaultText: '/',
+    help: 'path the health checks GET on each backend (2xx and 3xx are healthy)',
+    parse: parsePath,
+  }),
+  flag({
+    name: 'health-check-timeout',
+    key: 'healthCheckTimeoutMs',
+    defaultText: '2s',
+    help: 'longest a health check may take',
+    parse: parseDuration,
+  }),
+  flag({
+    name: 'health-check-fall',
+    key: 'healthCheckFall',
+    defaultText: '2',
+    help: 'failed health checks in a row that take a backend out of rotation',
+    parse: parsePositiveWholeNumber,
+  }),
+  flag({
+    name: 'health-check-rise',
+    key: 'healthCheckRise',
+    defaultText: '2',
+    help: 'passed health checks in a row that put it back',
+    parse: parsePositiveWholeNumber,
+  }),
+  flag({
+    name: 'max-inflight-per-backend',
+    key: 'maxInflightPerBackend',
+    defaultText: '0',
+    help: 'most requests in flight to one backend; over it the next is tried, all full -> 503; 0 means no cap',
+    parse: parseWholeNumber,
+  }),
+  flag({
+    name: 'drain-delay',
+    key: 'drainDelayMs',
+    defaultText: '0s',
+    help: 'on SIGTERM, how long requests are still served (readiness already 503) before the listener closes',
+    parse: parseDuration,
+  }),
+  flag({
     name: 'access-log',
     key: 'accessLog',
     defaultText: 'true',
@@ -125,7 +207,8 @@ export function envNameOf(flagName: string): string {
 export function usage(program = 'gateway'): string {
   const lines = [`Usage: ${program} [flags]`, '', 'Every flag can also be set by the environment variable shown; a flag wins over its variable.', ''];
   for (const spec of FLAGS) {
-    lines.push(`  --${spec.name}${spec.boolean ? '' : ' value'}   (env ${envNameOf(spec.name)}, default ${JSON.stringify(spec.defaultText)})`);
+    const fallback = spec.defaultHelp ?? JSON.stringify(spec.defaultText);
+    lines.push(`  --${spec.name}${spec.boolean ? '' : ' value'}   (env ${envNameOf(spec.name)}, default ${fallback})`);
     lines.push(`        ${spec.help}`);
   }
   lines.push('  --help', '        print this help and exit');

@@ -67,6 +67,41 @@ export interface GatewayConfig {
    * README's benchmark). `--proxy-engine`, `PROXY_ENGINE`, default `http-proxy-middleware`.
    */
   readonly proxyEngine: ProxyEngine;
+  /**
+   * How many times a failed request may be tried again (see the README's retry rules).
+   * `--retries`, `RETRIES`, default `2`.
+   */
+  readonly retries: number;
+  /**
+   * Largest request body kept to be sent again on a retry; a larger body streams once and is not
+   * retried. `--retry-buffer`, `RETRY_BUFFER`, default `64KiB`.
+   */
+  readonly retryBufferBytes: number;
+  /**
+   * Longest wait for one try's response headers; undefined means --write-timeout, so a timed-out
+   * request is not retried unless this is shorter. `--try-timeout`, `TRY_TIMEOUT`.
+   */
+  readonly tryTimeoutMs: number | undefined;
+  /** Time between active health checks of each backend; `0` turns them off. `--health-check-interval`, `HEALTH_CHECK_INTERVAL`, default `5s`. */
+  readonly healthCheckIntervalMs: number;
+  /** Path the health checks GET on each backend. `--health-check-path`, `HEALTH_CHECK_PATH`, default `/`. */
+  readonly healthCheckPath: string;
+  /** Longest a health check may take. `--health-check-timeout`, `HEALTH_CHECK_TIMEOUT`, default `2s`. */
+  readonly healthCheckTimeoutMs: number;
+  /** Failed checks in a row that take a backend out. `--health-check-fall`, `HEALTH_CHECK_FALL`, default `2`. */
+  readonly healthCheckFall: number;
+  /** Passed checks in a row that put it back. `--health-check-rise`, `HEALTH_CHECK_RISE`, default `2`. */
+  readonly healthCheckRise: number;
+  /**
+   * Most requests in flight to one backend; over it the next backend is tried, with all full the
+   * client gets 503 at once. `--max-inflight-per-backend`, `MAX_INFLIGHT_PER_BACKEND`, default `0` (no cap).
+   */
+  readonly maxInflightPerBackend: number;
+  /**
+   * On SIGTERM, how long requests are still accepted (with /health/ready at 503) before the
+   * listener closes. `--drain-delay`, `DRAIN_DELAY`, default `0s`.
+   */
+  readonly drainDelayMs: number;
   /** One JSON line per proxied request on stdout. `--access-log`, `ACCESS_LOG`, default `true`. */
   readonly accessLog: boolean;
 }

@@ -33,6 +33,16 @@ describe(parseGatewayConfig.name, () => {
       ['shutdownTimeoutMs', 30_000],
       ['maxSocketsPerBackend', 256],
       ['proxyEngine', 'http-proxy-middleware'],
+      ['retries', 2],
+      ['retryBufferBytes', 65_536],
+      ['tryTimeoutMs', undefined],
+      ['healthCheckIntervalMs', 5_000],
+      ['healthCheckPath', '/'],
+      ['healthCheckTimeoutMs', 2_000],
+      ['healthCheckFall', 2],
+      ['healthCheckRise', 2],
+      ['maxInflightPerBackend', 0],
+      ['drainDelayMs', 0],
       ['accessLog', true],
     ])('defaults %s to %j', (key, value) => {
       expect(config[key]).toEqual(value);
@@ -86,6 +96,16 @@ describe(parseGatewayConfig.name, () => {
     ['ACCESS_LOG', 'false', 'accessLog', false],
     ['MAX_SOCKETS_PER_BACKEND', '32', 'maxSocketsPerBackend', 32],
     ['PROXY_ENGINE', 'undici', 'proxyEngine', 'undici'],
+    ['RETRIES', '0', 'retries', 0],
+    ['RETRY_BUFFER', '1MiB', 'retryBufferBytes', 1_048_576],
+    ['TRY_TIMEOUT', '750ms', 'tryTimeoutMs', 750],
+    ['HEALTH_CHECK_INTERVAL', '0', 'healthCheckIntervalMs', 0],
+    ['HEALTH_CHECK_PATH', '/healthz', 'healthCheckPath', '/healthz'],
+    ['HEALTH_CHECK_TIMEOUT', '500ms', 'healthCheckTimeoutMs', 500],
+    ['HEALTH_CHECK_FALL', '3', 'healthCheckFall', 3],
+    ['HEALTH_CHECK_RISE', '4', 'healthCheckRise', 4],
+    ['MAX_INFLIGHT_PER_BACKEND', '100', 'maxInflightPerBackend', 100],
+    ['DRAIN_DELAY', '5s', 'drainDelayMs', 5_000],
   ])('sets %s from its variable (%s=%j)', (variable, text, key, value) => {
     expect(parseGatewayConfig([], { [variable]: text })[key]).toEqual(value);
   });
@@ -104,6 +124,16 @@ describe(parseGatewayConfig.name, () => {
       'SHUTDOWN_TIMEOUT',
       'MAX_SOCKETS_PER_BACKEND',
       'PROXY_ENGINE',
+      'RETRIES',
+      'RETRY_BUFFER',
+      'TRY_TIMEOUT',
+      'HEALTH_CHECK_INTERVAL',
+      'HEALTH_CHECK_PATH',
+      'HEALTH_CHECK_TIMEOUT',
+      'HEALTH_CHECK_FALL',
+      'HEALTH_CHECK_RISE',
+      'MAX_INFLIGHT_PER_BACKEND',
+      'DRAIN_DELAY',
       'ACCESS_LOG',
     ]);
   });
@@ -178,6 +208,10 @@ describe(parseGatewayConfig.name, () => {
     ['a flag without a value', ['--listen'], {}, ['--listen', 'needs a value'], []],
     ['a breaker that could never close', ['--breaker-failures=0'], {}, ['--breaker-failures', '"0"', 'at least 1'], []],
     ['a bad cool-down', ['--breaker-cooldown=soon'], {}, ['--breaker-cooldown', '"soon"'], []],
+    ['a size without a known unit', ['--retry-buffer=64 furlongs'], {}, ['--retry-buffer', '"64 furlongs"', '64KiB'], []],
+    ['a relative health check path', ['--health-check-path=healthz'], {}, ['--health-check-path', '"healthz"'], []],
+    ['a zero fall count', ['--health-check-fall=0'], {}, ['--health-check-fall', '"0"'], []],
+    ['a bad try timeout variable', [], { TRY_TIMEOUT: 'soon' }, ['TRY_TIMEOUT', '"soon"'], ['--try-timeout']],
     ['an unknown proxy engine', ['--proxy-engine=curl'], {}, ['--proxy-engine', '"curl"', 'http-proxy-middleware, undici'], []],
     ['a bad shutdown timeout variable', [], { SHUTDOWN_TIMEOUT: '30' }, ['SHUTDOWN_TIMEOUT', '"30"'], ['--shutdown-timeout']],
   ])('refuses %s (%j %j) with a ConfigError naming it', (_case, argv, env, mentions, absent) => {
@@ -202,15 +236,19 @@ describe(parseGatewayConfig.name, () => {
 describe(usage.name, () => {
   const text = usage();
 
-  it.each(FLAGS.map((spec) => [spec.name, envNameOf(spec.name), spec.defaultText] as const))(
-    'lists --%s with its variable %s and its default %j',
-    (name, envName, defaultText) => {
+  it.each(FLAGS.map((spec) => [spec.name, envNameOf(spec.name), spec.defaultHelp ?? JSON.stringify(spec.defaultText)] as const))(
+    'lists --%s with its variable %s and its default %s',
+    (name, envName, fallback) => {
       const line = text.split('\n').find((candidate) => candidate.trimStart().startsWith(`--${name} `));
       expect(line).toBeDefined();
       expect(line).toContain(`env ${envName}`);
-      expect(line).toContain(`default ${JSON.stringify(defaultText)}`);
+      expect(line).toContain(`default ${fallback}`);
     },
   );
+
+  it('says which flag a borrowed default comes from', () => {
+    expect(text).toMatch(/--try-timeout value\s+\(env TRY_TIMEOUT, default the --write-timeout\)/);
+  });
 
   it('lists --help and names the program', () => {
     expect(text).toContain('--help');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseBackendList, parseBoolean, parseChoice, parseWholeNumber } from './value-parsers.js';
+import { parseBackendList, parseBoolean, parseByteSize, parseChoice, parsePath, parseWholeNumber } from './value-parsers.js';
 
 describe(parseBackendList.name, () => {
   it.each([
@@ -90,5 +90,34 @@ describe(parseChoice.name, () => {
   it.each(['world', 'Client', ''])('refuses %j and lists the choices', (text) => {
     expect(() => parseScope(text)).toThrow(RangeError);
     expect(() => parseScope(text)).toThrow('expected one of client, global');
+  });
+});
+
+describe(parseByteSize.name, () => {
+  it.each([
+    ['0', 0],
+    ['65536', 65_536],
+    ['64KiB', 65_536],
+    ['64kib', 65_536],
+    ['64KB', 64_000],
+    ['1MiB', 1_048_576],
+    ['2MB', 2_000_000],
+    ['100B', 100],
+  ])('reads %j as %d bytes', (text, bytes) => {
+    expect(parseByteSize(text)).toBe(bytes);
+  });
+
+  it.each(['', 'KiB', '-1', '1.5KiB', '64 furlongs', '1GiB'])('refuses %j with a RangeError', (text) => {
+    expect(() => parseByteSize(text)).toThrow(RangeError);
+  });
+});
+
+describe(parsePath.name, () => {
+  it.each(['/', '/healthz', '/status/ready?full=1'])('accepts %j', (text) => {
+    expect(parsePath(text)).toBe(text);
+  });
+
+  it.each(['', 'healthz', '/with space'])('refuses %j', (text) => {
+    expect(() => parsePath(text)).toThrow(RangeError);
   });
 });

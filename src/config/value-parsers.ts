@@ -17,6 +17,28 @@ export function parsePositiveWholeNumber(text: string): number {
   return value;
 }
 
+const BYTE_UNITS: Readonly<Record<string, number>> = { '': 1, b: 1, kb: 1_000, kib: 1_024, mb: 1_000_000, mib: 1_048_576 };
+const BYTE_SIZE = /^(\d+)\s*([a-z]*)$/i;
+
+/** A size in bytes: `65536`, `64KiB` (1024s), `64KB` (1000s), `1MiB`. */
+export function parseByteSize(text: string): number {
+  const match = BYTE_SIZE.exec(text);
+  const unit = match ? BYTE_UNITS[match[2].toLowerCase()] : undefined;
+  if (!match || unit === undefined) throw new RangeError('expected a size such as 65536, 64KiB or 1MiB');
+  return Number(match[1]) * unit;
+}
+
+/** An absolute path such as `/healthz`. */
+export function parsePath(text: string): string {
+  if (!text.startsWith('/') || /\s/.test(text)) throw new RangeError('expected a path starting with /, such as /healthz');
+  return text;
+}
+
+/** Leaves an empty value unset, so a default can come from another flag. */
+export function parseOptional<T>(parse: (text: string) => T) {
+  return (text: string): T | undefined => (text === '' ? undefined : parse(text));
+}
+
 /** Go's strconv.ParseBool, which its flag package uses. */
 export function parseBoolean(text: string): boolean {
   if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(text)) return true;
