@@ -44,8 +44,8 @@ describe.each(ENGINES)('every backend down (%s)', (engine) => {
     const ready = await request(gateway.url).get('/health/ready').expect(503);
     expect(ready.body.status).toBe('error');
     expect(Object.values(ready.body.details)).toEqual([
-      { status: 'down', available: false },
-      { status: 'down', available: false },
+      { status: 'down', available: false, breaker: 'open', health: 'healthy' },
+      { status: 'down', available: false, breaker: 'open', health: 'healthy' },
     ]);
   });
 });

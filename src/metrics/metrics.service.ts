@@ -3,6 +3,9 @@ import { Injectable } from '@nestjs/common';
 /** Breaker state as /metrics reports it. */
 export type BackendState = 'closed' | 'open' | 'half-open';
 
+/** The active health checks' verdict as /metrics reports it. */
+export type BackendHealth = 'healthy' | 'unhealthy';
+
 /** Counters of one backend. A request that fails over counts once at each backend it tried. */
 export class BackendCounters {
   /** Attempts sent to this backend. */
@@ -13,6 +16,8 @@ export class BackendCounters {
   errors = 0;
   inFlight = 0;
   state: BackendState = 'closed';
+  /** Stays healthy while health checks are off (--health-check-interval=0). */
+  health: BackendHealth = 'healthy';
 
   constructor(readonly url: string) {}
 }
@@ -33,6 +38,8 @@ export class MetricsService {
   aborted = 0;
   /** Requests refused with 429. */
   rateLimited = 0;
+  /** Tries made again after a failed one (each counts once). */
+  retries = 0;
 
   private readonly backends = new Map<string, BackendCounters>();
 
@@ -58,13 +65,15 @@ export class MetricsService {
       aborted: this.aborted,
       inFlight: this.inFlight,
       rateLimited: this.rateLimited,
-      backends: [...this.backends.values()].map(({ url, requests, responses, errors, inFlight, state }) => ({
+      retries: this.retries,
+      backends: [...this.backends.values()].map(({ url, requests, responses, errors, inFlight, state, health }) => ({
         url,
         requests,
         responses,
         errors,
         inFlight,
         state,
+        health,
       })),
     };
   }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
+import { ExponentialBackoff, fullJitterGenerator, handleType, retry, type RetryPolicy } from 'cockatiel';
 import { BalancerService } from '../balancer/balancer.service.js';
 import type { Upstream } from '../balancer/upstream.js';
 import { UpstreamPool } from '../balancer/upstream-pool.js';
@@ -10,7 +11,10 @@ import { type BackendCounters, MetricsService } from '../metrics/metrics.service
 import { AccessLog } from './access-log.js';
 import { attachExchange, Exchange, exchangeOf, type Next } from './exchange.js';
 import { prepareRequestHeaders } from './forwarded-headers.js';
-import { isConnectFailure, NoUpstreamAvailableError, toHttpException } from './proxy-errors.js';
+import { NoUpstreamAvailableError, toHttpException } from './proxy-errors.js';
+import { readRequestBody } from './request-body.js';
+import { RetryBudget } from './retry-budget.js';
+import { type FailureKind, failureKindOf, isIdempotentRequest, retryAllowed } from './retry-rules.js';
 import { type TransportEvents, type UpstreamResponse, UpstreamTransport } from './transport/upstream-transport.js';
 
 /** A backend answered with a status that means it is in trouble: counts against its breaker. */
@@ -21,6 +25,12 @@ class BackendStatusFailure extends Error {
 }
 
 const BREAKER_FAILURE_STATUSES: ReadonlySet<number> = new Set([502, 503, 504]);
+
+/** A try failed and the retry rules allow another: the one error cockatiel's retry policy handles. */
+class RetryableTry extends Error {}
+
+/** Envoy's retry backoff: full jitter over 25 ms doubling up to 250 ms. */
+const RETRY_BACKOFF = new ExponentialBackoff({ initialDelay: 25, maxDelay: 250, generator: fullJitterGenerator });
 
 function hasNoBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
@@ -39,6 +49,12 @@ function hasNoBody(req: IncomingMessage): boolean {
 export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerResponse>, TransportEvents {
   private readonly countersOf = new Map<Upstream, BackendCounters>();
   private readonly trustProxy: boolean;
+  private readonly retries: number;
+  private readonly retryBufferBytes: number;
+  private readonly writeTimeoutMs: number;
+  private readonly tryTimeoutMs: number;
+  private readonly retryPolicy: RetryPolicy;
+  private readonly retryBudget = new RetryBudget();
 
   constructor(
     private readonly balancer: BalancerService,
@@ -51,6 +67,12 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
     this.trustProxy = config.trustProxy;
+    this.retries = config.retries;
+    this.retryBufferBytes = config.retryBufferBytes;
+    this.writeTimeoutMs = config.writeTimeoutMs;
+    this.tryTimeoutMs = config.tryTimeoutMs ?? config.writeTimeoutMs;
+    // The retry loop runs only once a first try has failed: requests that succeed pay nothing for it.
+    this.retryPolicy = retry(handleType(RetryableTry), { maxAttempts: config.retries, backoff: RETRY_BACKOFF });
     for (const upstream of pool.upstreams) this.countersOf.set(upstream, metrics.backend(upstream.url));
     breakers.onStateChange((backend, state) => {
       metrics.backend(backend).state = state;
@@ -59,7 +81,7 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
   }
 
   use(req: IncomingMessage, res: ServerResponse, next: Next): void {
-    const exchange = new Exchange(req, res, next, hasNoBody(req));
+    const exchange = new Exchange(req, res, next, hasNoBody(req), isIdempotentRequest(req.method, req.headers));
     attachExchange(exchange);
     this.metrics.requests++;
     res.once('close', () => this.settle(exchange));
@@ -69,7 +91,14 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
       return;
     }
     prepareRequestHeaders(req.headers, req.socket.remoteAddress ?? '', this.trustProxy);
-    this.forward(exchange, upstream);
+    if (exchange.bodiless) {
+      this.forward(exchange, upstream);
+    } else if (this.retries === 0) {
+      exchange.body = { replay: 'streamed', stream: req };
+      this.forward(exchange, upstream);
+    } else {
+      void this.readBodyThenForward(exchange, upstream);
+    }
   }
 
   /**
@@ -84,20 +113,22 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
   }
 
   upstreamResponded(exchange: Exchange, response: UpstreamResponse): void {
-    const { res } = exchange;
-    exchange.answered = true;
-    exchange.status = response.status;
-    // The breaker learns the outcome now; the attempt itself stays open until the body is done.
-    if (BREAKER_FAILURE_STATUSES.has(response.status)) exchange.attempt?.fail(new BackendStatusFailure(response.status));
-    else exchange.attempt?.succeed();
-    if (res.destroyed) {
-      response.body.destroy();
-      return;
+    const status = response.status;
+    if (BREAKER_FAILURE_STATUSES.has(status)) {
+      const failure = new BackendStatusFailure(status);
+      if (this.mayRetry(exchange, 'status')) {
+        // Nobody will see this answer: a retry elsewhere will give the client a better one.
+        response.body.destroy();
+        this.endAttempt(exchange, failure);
+        this.retryAfter(exchange, failure);
+        return;
+      }
+      exchange.attempt?.fail(failure);
+    } else {
+      // The breaker learns the outcome now; the attempt itself stays open until the body is done.
+      exchange.attempt?.succeed();
     }
-    // A response that was under way when the drain began is its connection's last.
-    if (this.shutdown.draining) res.setHeader('connection', 'close');
-    res.writeHead(response.status, response.statusMessage, response.headers);
-    response.body.pipe(res);
+    this.deliver(exchange, response);
   }
 
   upstreamFailed(exchange: Exchange, error: Error, staleConnection: boolean): void {
@@ -110,27 +141,126 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
       res.destroy();
       return;
     }
-    // The client has gone: there is no one to answer or fail over for.
-    if (res.destroyed) return;
-    if (exchange.bodiless && (isConnectFailure(error) || staleConnection)) {
-      (exchange.tried ??= new Set()).add(exchange.upstream!);
-      const next = this.balancer.pick(exchange.tried);
-      if (next) {
-        this.forward(exchange, next);
-        return;
-      }
+    // The client has gone: there is no one to answer or retry for.
+    if (res.destroyed) {
+      exchange.tryOutcome?.finish();
+      return;
+    }
+    if (this.mayRetry(exchange, staleConnection ? 'reset' : failureKindOf(error))) {
+      this.retryAfter(exchange, error);
+      return;
     }
     this.fail(exchange, error);
   }
 
+  /** Reads a body that may have to be sent again into memory (up to --retry-buffer), then sends it. */
+  private async readBodyThenForward(exchange: Exchange, upstream: Upstream): Promise<void> {
+    const { req } = exchange;
+    try {
+      exchange.body = await readRequestBody(req, this.retryBufferBytes);
+    } catch {
+      return; // the client went away mid-body; settle() accounts for it
+    }
+    if (exchange.res.destroyed) return;
+    if (exchange.body.replay === 'buffered') {
+      // Known in full now: every try sends it with its length, whatever framing the client used.
+      delete req.headers['transfer-encoding'];
+      req.headers['content-length'] = String(exchange.body.data.length);
+    }
+    this.forward(exchange, upstream);
+  }
+
+  /** Sends one try to `upstream`. */
   private forward(exchange: Exchange, upstream: Upstream): void {
     const backend = this.countersOf.get(upstream)!;
     exchange.upstream = upstream;
     exchange.backend = backend;
     exchange.attempt = upstream.breaker.begin();
+    exchange.releaseSlot = upstream.cap?.occupy();
+    exchange.tryStartedAt = performance.now();
+    exchange.tryTimeoutMs = this.writeTimeoutMs > 0 ? Math.min(this.tryTimeoutMs, this.writeTimeoutMs - exchange.triedMs) : this.tryTimeoutMs;
     backend.requests++;
     backend.inFlight++;
     this.transport.send(exchange);
+  }
+
+  /**
+   * Whether a failed try may be followed by another: the rules (method, failure, body), the retry
+   * count, the time left within --write-timeout, and the retry budget. As in Envoy, the budget
+   * counts retries waiting out their backoff; a slot is taken here and given back when the retry is
+   * sent. A refused connection takes none: it put no load on any backend, so retrying it cannot
+   * feed a retry storm, and it is what a backend that just died produces for every request.
+   */
+  private mayRetry(exchange: Exchange, failure: FailureKind): boolean {
+    if (exchange.retries >= this.retries || !retryAllowed(exchange.idempotent, failure, exchange.body.replay)) return false;
+    if (this.writeTimeoutMs > 0 && exchange.triedMs >= this.writeTimeoutMs) return false;
+    if (failure === 'refused') return true;
+    if (!this.retryBudget.tryAcquire(this.metrics.inFlight)) return false;
+    exchange.holdsRetrySlot = true;
+    return true;
+  }
+
+  /**
+   * Hands a failed try to cockatiel's retry policy, which backs off and calls `nextTry`. The first
+   * failure starts the loop: it is replayed to the policy as its first attempt, so the try that
+   * has already happened is not repeated and requests that never fail never enter the loop.
+   */
+  private retryAfter(exchange: Exchange, error: Error): void {
+    exchange.lastError = error;
+    if (exchange.tryOutcome) {
+      exchange.tryOutcome.retry(error);
+      return;
+    }
+    let replayed = false;
+    this.retryPolicy
+      .execute(() => {
+        if (replayed) return this.nextTry(exchange);
+        replayed = true;
+        throw new RetryableTry(error.message, { cause: error });
+      })
+      .catch((gaveUp: unknown) => {
+        // Only reachable if the policy stops before our own rules do; answer rather than hang.
+        if (!exchange.failed && !exchange.answered && !exchange.res.destroyed) this.fail(exchange, (gaveUp as Error).cause ?? gaveUp);
+      });
+  }
+
+  /** One retry, after the backoff: on a backend not tried yet when there is one. */
+  private nextTry(exchange: Exchange): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      exchange.tryOutcome = { finish: resolve, retry: (error) => reject(new RetryableTry(error.message, { cause: error })) };
+      // The backoff is over: this retry no longer counts against the budget.
+      this.releaseRetrySlot(exchange);
+      if (exchange.res.destroyed) {
+        resolve();
+        return;
+      }
+      (exchange.tried ??= new Set()).add(exchange.upstream!);
+      const upstream = this.balancer.pick(exchange.tried) ?? this.balancer.pick();
+      if (!upstream) {
+        // Every backend left the rotation while this request was being tried: answer with what
+        // the last try met, which says more than "none available".
+        this.fail(exchange, exchange.lastError);
+        return;
+      }
+      exchange.retries++;
+      this.metrics.retries++;
+      this.forward(exchange, upstream);
+    });
+  }
+
+  private deliver(exchange: Exchange, response: UpstreamResponse): void {
+    const { res } = exchange;
+    exchange.answered = true;
+    exchange.status = response.status;
+    exchange.tryOutcome?.finish();
+    if (res.destroyed) {
+      response.body.destroy();
+      return;
+    }
+    // A response that was under way when the drain began is its connection's last.
+    if (this.shutdown.draining) res.setHeader('connection', 'close');
+    res.writeHead(response.status, response.statusMessage, response.headers);
+    response.body.pipe(res);
   }
 
   /** Closes the current attempt; `failure` counts against its backend and its breaker. */
@@ -138,6 +268,9 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
     const attempt = exchange.attempt;
     if (!attempt) return;
     exchange.attempt = undefined;
+    exchange.releaseSlot?.();
+    exchange.releaseSlot = undefined;
+    exchange.triedMs += performance.now() - exchange.tryStartedAt;
     const backend = exchange.backend!;
     backend.inFlight--;
     if (failure !== undefined) {
@@ -150,10 +283,17 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
     }
   }
 
+  private releaseRetrySlot(exchange: Exchange): void {
+    if (!exchange.holdsRetrySlot) return;
+    exchange.holdsRetrySlot = false;
+    this.retryBudget.release();
+  }
+
   private fail(exchange: Exchange, error: unknown): void {
     const exception = toHttpException(error);
     exchange.failed = true;
     exchange.status = exception.getStatus();
+    exchange.tryOutcome?.finish();
     exchange.next(exception);
   }
 
@@ -163,6 +303,9 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
     // A client that leaves aborts its upstream request (some transports see to that themselves).
     if (!res.writableFinished) exchange.cancel?.abort();
     this.endAttempt(exchange);
+    this.releaseRetrySlot(exchange);
+    // An abandoned try reports nothing; end the retry loop here so it does not wait forever.
+    exchange.tryOutcome?.finish();
     let status = exchange.status;
     if (exchange.failed) this.metrics.errors++;
     else if (exchange.answered) this.metrics.responses++;

@@ -1,4 +1,5 @@
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import { createProxyMiddleware, type RequestHandler } from 'http-proxy-middleware';
 import type { ProxyServer } from 'httpxy';
 import { type Exchange, exchangeOf } from '../exchange.js';
@@ -25,13 +26,19 @@ export class HttpProxyMiddlewareTransport implements UpstreamTransport {
   private readonly proxy: RequestHandler;
   private events: TransportEvents | undefined;
 
-  constructor(private readonly writeTimeoutMs: number) {
+  constructor(
+    /** How long a backend may go silent in the middle of a body. */
+    private readonly writeTimeoutMs: number,
+  ) {
     this.proxy = createProxyMiddleware<IncomingMessage, ServerResponse>({
-      // The exchange already holds the upstream; the per-request options copy takes its agent.
+      // The exchange already holds the upstream; the per-request options copy takes its agent, and
+      // the body to send when it is not the request stream itself (kept for retries, or re-joined).
       router: (req, _res, options) => {
-        const upstream = exchangeOf(req)!.upstream!;
-        options.agent = upstream.agent;
-        return upstream.target;
+        const { upstream, body } = exchangeOf(req)!;
+        options.agent = upstream!.agent;
+        if (body.replay === 'buffered') options.buffer = Readable.from([body.data], { objectMode: false });
+        else if (body.replay === 'streamed' && body.stream !== req) options.buffer = body.stream;
+        return upstream!.target;
       },
       selfHandleResponse: true,
       ejectPlugins: true,
@@ -51,6 +58,8 @@ export class HttpProxyMiddlewareTransport implements UpstreamTransport {
   private listen(server: ProxyServer<IncomingMessage, ServerResponse>): void {
     server.on('proxyReq', (outgoing, req, res) => this.onOutgoing(outgoing, req, res));
     server.on('proxyRes', (proxyRes, req) => {
+      // From the head on, the timeout is the body's: silence for --write-timeout.
+      (req as AttemptRequest)[OUTGOING]?.setTimeout(this.writeTimeoutMs);
       this.events!.upstreamResponded(exchangeOf(req)!, {
         status: proxyRes.statusCode ?? 502,
         statusMessage: proxyRes.statusMessage,
@@ -67,14 +76,14 @@ export class HttpProxyMiddlewareTransport implements UpstreamTransport {
 
   private onOutgoing(outgoing: ClientRequest, req: IncomingMessage, res: ServerResponse): void {
     (req as AttemptRequest)[OUTGOING] = outgoing;
-    if (this.writeTimeoutMs > 0) {
-      // An idle timeout on the backend's socket: it covers both the wait for the response
-      // headers and silence in the middle of a body, and never cuts a download that keeps flowing.
-      outgoing.setTimeout(this.writeTimeoutMs, () => {
-        // A full client buffer means the client is the slow one, not the backend: keep waiting.
-        if (res.headersSent && res.writableNeedDrain) return;
-        outgoing.destroy(new UpstreamTimeoutError(this.writeTimeoutMs));
-      });
-    }
+    const exchange = exchangeOf(req)!;
+    // An idle timeout on the backend's socket: first the try's wait for a response head, then the
+    // body's silence (set when the head arrives), so a download that keeps flowing is never cut.
+    outgoing.setTimeout(exchange.tryTimeoutMs);
+    outgoing.on('timeout', () => {
+      // A full client buffer means the client is the slow one, not the backend: keep waiting.
+      if (res.headersSent && res.writableNeedDrain) return;
+      outgoing.destroy(new UpstreamTimeoutError(res.headersSent ? this.writeTimeoutMs : exchange.tryTimeoutMs));
+    });
   }
 }

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import type { Upstream } from '../../balancer/upstream.js';
 import type { Exchange } from '../exchange.js';
@@ -13,6 +14,22 @@ const FRAMED_BY_UNDICI = ['transfer-encoding', 'expect'] as const;
 export function upstreamPath(prefix: string, url: string): string {
   if (prefix === '/') return url;
   return url.startsWith('/') ? prefix + url.slice(1) : prefix + url;
+}
+
+function bodyOf(exchange: Exchange): Buffer | Readable | null {
+  const { body } = exchange;
+  switch (body.replay) {
+    case 'none':
+      return null;
+    case 'buffered':
+      return body.data;
+    case 'streamed':
+      return body.stream;
+    default: {
+      const unexpected: never = body;
+      throw new Error(`unknown body ${String(unexpected)}`);
+    }
+  }
 }
 
 function isTimeout(error: unknown): boolean {
@@ -55,15 +72,15 @@ export class UndiciTransport implements UpstreamTransport {
         path: upstreamPath(upstream!.target.pathname, req.url ?? '/'),
         method: req.method as 'GET',
         headers,
-        body: exchange.bodiless ? null : req,
-        // --write-timeout: no response head, or no next body byte, for that long.
-        headersTimeout: this.writeTimeoutMs,
+        body: bodyOf(exchange),
+        // The try's wait for a response head, then --write-timeout of silence in the body.
+        headersTimeout: exchange.tryTimeoutMs,
         bodyTimeout: this.writeTimeoutMs,
         signal: cancel.signal,
       })
       .then(
         ({ statusCode, statusText, headers: responseHeaders, body }) => {
-          body.once('error', (error) => this.failed(exchange, error, false));
+          body.once('error', (error) => this.failed(exchange, error, false, this.writeTimeoutMs));
           this.events!.upstreamResponded(exchange, {
             status: statusCode,
             statusMessage: statusText || undefined,
@@ -72,14 +89,14 @@ export class UndiciTransport implements UpstreamTransport {
           });
         },
         // undici resets a dead pooled connection with UND_ERR_SOCKET before any response byte.
-        (error: Error) => this.failed(exchange, error, (error as { code?: string }).code === 'UND_ERR_SOCKET'),
+        (error: Error) => this.failed(exchange, error, (error as { code?: string }).code === 'UND_ERR_SOCKET', exchange.tryTimeoutMs),
       );
   }
 
-  private failed(exchange: Exchange, error: Error, staleConnection: boolean): void {
+  private failed(exchange: Exchange, error: Error, staleConnection: boolean, timeoutMs: number): void {
     // The client going away aborts the request on purpose: nothing failed at the backend.
     if (error.name === 'AbortError' || (error as { code?: string }).code === 'UND_ERR_ABORTED') return;
-    const reported = isTimeout(error) ? new UpstreamTimeoutError(this.writeTimeoutMs) : error;
+    const reported = isTimeout(error) ? new UpstreamTimeoutError(timeoutMs) : error;
     this.events!.upstreamFailed(exchange, reported, staleConnection);
   }
 
