@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ProxyModule } from './proxy/proxy.module.js';
 import { HealthModule } from './health/health.module.js';
+import { HealthCheckModule } from './health-check/health-check.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 
 /** The composition root: the only module that knows every other one. */
@@ -10,7 +11,7 @@ export class AppModule {
   static register(config: DynamicModule): DynamicModule {
     return {
       module: AppModule,
-      imports: [config, ProxyModule, HealthModule, MetricsModule],
+      imports: [config, ProxyModule, HealthModule, HealthCheckModule, MetricsModule],
     };
   }
 }

@@ -40,6 +40,8 @@ describe.each(ENGINES)('a backend that stops between requests (%s)', (engine) =>
     expect((await request(gateway.url).get('/health/ready').expect(200)).body.details[`http://127.0.0.1:${port}`]).toEqual({
       status: 'degraded',
       available: false,
+      breaker: 'open',
+      health: 'healthy',
     });
 
     two = await startBackend({ name: 'two', port });

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { UpstreamBreaker } from '../breaker/upstream-breaker.js';
+import { InflightCap } from './inflight-cap.js';
 
 /** One backend the gateway proxies to, with its own keep-alive connection pool. */
 export class Upstream {
@@ -10,13 +11,24 @@ export class Upstream {
   readonly target: URL;
   /** Keep-alive pool for this backend alone, so one slow backend cannot starve another's sockets. */
   readonly agent: http.Agent;
+  /**
+   * The active health checks' verdict (HealthCheckService is its only writer). Starts true, as
+   * HAProxy's servers start UP, so traffic flows before the first checks have answered; it stays
+   * true when checks are off (--health-check-interval=0).
+   */
+  healthy = true;
+
+  /** --max-inflight-per-backend, when set: a full backend is not available. */
+  readonly cap: InflightCap | undefined;
 
   constructor(
     url: string,
     /** This backend's circuit breaker: every attempt at it reports its outcome there. */
     readonly breaker: UpstreamBreaker,
     maxSockets = 256,
+    maxInflight = 0,
   ) {
+    this.cap = maxInflight > 0 ? new InflightCap(maxInflight) : undefined;
     this.url = url;
     this.target = new URL(url);
     // A trailing slash makes the prefix join as Go's reverse proxy does: `/api` + `/` -> `/api/`.
@@ -29,7 +41,8 @@ export class Upstream {
 
   /** The one answer to "can this upstream take traffic?"; every signal about a backend composes here. */
   isAvailable(): boolean {
-    return this.breaker.canTakeTraffic;
+    // Plain reads first: the breaker's answer takes a clock read when it is open.
+    return this.healthy && (this.cap?.hasRoom ?? true) && this.breaker.canTakeTraffic;
   }
 
   /** Closes pooled connections; called when the gateway stops. */

@@ -129,6 +129,18 @@ describe(CircuitBreakerService.name, () => {
     expect(log.mock.calls).toEqual([[naming(A, 'half-open')], [naming(A, 'closed')]]);
   });
 
+  it('logs and reports a reset breaker as closed only, without a passing open', async () => {
+    const breaker = service.breakerFor(A);
+    await failTimes(breaker, 2);
+    warn.mockClear();
+    const listener = vi.fn<BreakerStateListener>();
+    service.onStateChange(listener);
+    breaker.reset();
+    expect(warn).not.toHaveBeenCalled();
+    expect(log.mock.calls).toEqual([[naming(A, 'closed')]]);
+    expect(listener.mock.calls).toEqual([[A, 'closed']]);
+  });
+
   it('logs nothing while failures stay below --breaker-failures', async () => {
     await failTimes(service.breakerFor(A), 1);
     expect(warn).not.toHaveBeenCalled();

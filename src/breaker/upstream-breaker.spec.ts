@@ -220,6 +220,85 @@ describe(UpstreamBreaker.name, () => {
     await succeedOnce();
     expect(listener).not.toHaveBeenCalled();
   });
+
+  describe('reset()', () => {
+    it('closes an open breaker at once, before its cool-down, and it takes traffic again', async () => {
+      await failTimes(5);
+      breaker.reset();
+      expect(breaker.state).toBe('closed');
+      expect(breaker.canTakeTraffic).toBe(true);
+    });
+
+    it('tells listeners only that the breaker closed, once', async () => {
+      await failTimes(5);
+      const listener = vi.fn<(state: BreakerState) => void>();
+      breaker.onStateChange(listener);
+      breaker.reset();
+      await flush();
+      expect(listener.mock.calls).toEqual([['closed']]);
+    });
+
+    it('tells listeners nothing when the breaker is already closed', async () => {
+      await failTimes(3);
+      const listener = vi.fn<(state: BreakerState) => void>();
+      breaker.onStateChange(listener);
+      breaker.reset();
+      await flush();
+      expect(listener).not.toHaveBeenCalled();
+      expect(breaker.state).toBe('closed');
+    });
+
+    it('leaves the failure count of a closed breaker alone', async () => {
+      await failTimes(4);
+      breaker.reset();
+      await failTimes(1);
+      expect(breaker.state).toBe('open');
+    });
+
+    it('needs five fresh consecutive failures to open again afterwards', async () => {
+      await failTimes(5);
+      breaker.reset();
+      await failTimes(4);
+      expect(breaker.state).toBe('closed');
+      await failTimes(1);
+      expect(breaker.state).toBe('open');
+    });
+
+    it('opens again for a full cool-down, counted from the new opening', async () => {
+      await failTimes(5);
+      vi.advanceTimersByTime(COOLDOWN_MS - 1);
+      breaker.reset();
+      await failTimes(5);
+      vi.advanceTimersByTime(COOLDOWN_MS - 1);
+      expect(breaker.canTakeTraffic).toBe(false);
+      vi.advanceTimersByTime(1);
+      expect(breaker.canTakeTraffic).toBe(true);
+    });
+
+    it('closes a half-open breaker, and its probe failing afterwards does not re-open it', async () => {
+      await openAndCoolDown();
+      const probe = breaker.begin();
+      expect(breaker.state).toBe('half-open');
+      const listener = vi.fn<(state: BreakerState) => void>();
+      breaker.onStateChange(listener);
+      breaker.reset();
+      probe.fail(new Error('socket hang up'));
+      await flush();
+      expect(breaker.state).toBe('closed');
+      expect(breaker.canTakeTraffic).toBe(true);
+      expect(listener.mock.calls).toEqual([['closed']]);
+    });
+
+    it('does not count the failure of an attempt begun before the reset towards opening again', async () => {
+      const slow = breaker.begin(); // still waiting for its backend through the opening and the reset
+      await failTimes(5);
+      breaker.reset();
+      await failTimes(4);
+      slow.fail(new Error('timed out'));
+      await flush();
+      expect(breaker.state).toBe('closed');
+    });
+  });
 });
 
 describe(toBreakerState.name, () => {

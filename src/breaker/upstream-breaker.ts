@@ -1,4 +1,4 @@
-import { CircuitBreakerPolicy, CircuitState, circuitBreaker, ConsecutiveBreaker, handleType } from 'cockatiel';
+import { CircuitBreakerPolicy, CircuitState, circuitBreaker, ConsecutiveBreaker, handleType, type IDisposable } from 'cockatiel';
 
 /** A breaker's state as the gateway reports it (cockatiel numbers its states differently). */
 export type BreakerState = 'closed' | 'open' | 'half-open';
@@ -31,7 +31,8 @@ export function toBreakerState(state: CircuitState): BreakerState {
     case CircuitState.HalfOpen:
       return 'half-open';
     case CircuitState.Isolated:
-      // The gateway never isolates a breaker; if something did, the backend is out like an open one.
+      // The gateway isolates a breaker only for an instant inside reset(), and reports nothing then;
+      // if something held it isolated, the backend would be out like an open one.
       return 'open';
     default: {
       const unexpected: never = state;
@@ -54,21 +55,28 @@ export interface UpstreamBreakerOptions {
  */
 export class UpstreamBreaker {
   private readonly policy: CircuitBreakerPolicy;
+  /** Kept to zero its failure count on reset(): cockatiel clears it only when a probe succeeds. */
+  private readonly consecutiveFailures: ConsecutiveBreaker;
   private readonly cooldownMs: number;
   /** When the breaker last opened: cockatiel keeps its own copy private. */
   private openedAt = 0;
   /** Counts state changes, so an attempt can tell whether its news is stale. */
   private epoch = 0;
+  /** True while reset() passes through cockatiel's Isolated state, which nobody should hear about. */
+  private isolating = false;
 
   constructor(options: UpstreamBreakerOptions) {
     this.cooldownMs = options.cooldownMs;
+    this.consecutiveFailures = new ConsecutiveBreaker(options.failures);
     this.policy = circuitBreaker(handleType(UpstreamFailure), {
       halfOpenAfter: options.cooldownMs,
-      breaker: new ConsecutiveBreaker(options.failures),
+      breaker: this.consecutiveFailures,
     });
     this.policy.onBreak(() => {
-      this.openedAt = Date.now();
+      if (!this.isolating) this.openedAt = Date.now();
     });
+    // Every change counts, the transient Isolated one included: it makes attempts begun before a
+    // reset stale, so a probe still out when its backend was reset cannot re-open the breaker.
     this.policy.onStateChange(() => this.epoch++);
   }
 
@@ -78,7 +86,30 @@ export class UpstreamBreaker {
 
   /** Subscribes to state changes; cockatiel emits each change once. */
   onStateChange(listener: (state: BreakerState) => void): void {
-    this.policy.onStateChange((state) => listener(toBreakerState(state)));
+    this.policy.onStateChange((state) => {
+      if (!this.isolating) listener(toBreakerState(state));
+    });
+  }
+
+  /**
+   * Closes the breaker from any state, because something more reliable than the traffic (the
+   * active health checks) says the backend is fine. Listeners hear one change, to closed; a closed
+   * breaker is left alone, its failure count included.
+   */
+  reset(): void {
+    if (this.policy.state === CircuitState.Closed) return;
+    // cockatiel has no public close(); isolating and releasing at once reaches Closed while keeping
+    // this policy, and with it every listener.
+    this.isolating = true;
+    let isolation: IDisposable;
+    try {
+      isolation = this.policy.isolate();
+    } finally {
+      this.isolating = false;
+    }
+    // Otherwise the failures that opened the breaker would still count, and the next one re-open it.
+    this.consecutiveFailures.success();
+    isolation.dispose();
   }
 
   /** Whether an attempt may start now; if the breaker is open and cooled down, that attempt is the probe. */

@@ -5,7 +5,9 @@ import { UpstreamPool } from '../balancer/upstream-pool.js';
 /**
  * Readiness over the backends: one entry per backend, keyed by its URL. A backend that cannot take
  * traffic is `degraded` while another still can (the gateway keeps serving, Terminus answers 200),
- * and `down` when none can (Terminus answers 503).
+ * and `down` when none can (Terminus answers 503). Each entry also shows the two signals behind
+ * `available`, its circuit breaker and its active health checks, so an operator can tell which one
+ * took it out.
  */
 @Injectable()
 export class UpstreamsHealthIndicator {
@@ -20,7 +22,11 @@ export class UpstreamsHealthIndicator {
     const result: HealthIndicatorResult = {};
     for (const upstream of upstreams) {
       const session = this.indicators.check(upstream.url);
-      const details = { available: upstream.isAvailable() };
+      const details = {
+        available: upstream.isAvailable(),
+        breaker: upstream.breaker.state,
+        health: upstream.healthy ? 'healthy' : 'unhealthy',
+      };
       Object.assign(
         result,
         details.available ? session.up(details) : anyAvailable ? session.degraded(details) : session.down(details),

@@ -1,0 +1,13 @@
+import type { Upstream } from '../balancer/upstream.js';
+
+/** One active health check of one backend: how it is made is this seam's business. */
+export interface HealthProbe {
+  /**
+   * @param signal aborted when the gateway stops: the check should end at once.
+   * @returns true if the backend passed; false for any failure. Never rejects.
+   */
+  check(upstream: Upstream, signal: AbortSignal): Promise<boolean>;
+}
+
+/** DI token of the HealthProbe. */
+export const HealthProbe = Symbol('HealthProbe');
