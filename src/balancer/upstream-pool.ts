@@ -9,7 +9,7 @@ export class UpstreamPool implements OnModuleDestroy {
   readonly upstreams: readonly Upstream[];
 
   constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig, breakers: CircuitBreakerService) {
-    this.upstreams = config.backends.map((url) => new Upstream(url, breakers.breakerFor(url), config.maxSocketsPerBackend));
+    this.upstreams = config.backends.map((url) => new Upstream(url, breakers.breakerFor(url), config.maxSocketsPerBackend, config.maxInflightPerBackend));
   }
 
   onModuleDestroy(): void {
