@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { DrainingHealthIndicator } from './draining.health.js';
 import { LivenessService } from './liveness.service.js';
 import { UpstreamsHealthIndicator } from './upstreams.health.js';
 
@@ -12,6 +13,7 @@ export class HealthController {
     private readonly liveness: LivenessService,
     private readonly health: HealthCheckService,
     private readonly upstreams: UpstreamsHealthIndicator,
+    private readonly draining: DrainingHealthIndicator,
   ) {}
 
   /** Liveness in the Go proxy's shape: `{"status":"UP","uptime":"2m5s"}`. */
@@ -20,10 +22,10 @@ export class HealthController {
     return this.liveness.report();
   }
 
-  /** Readiness in Terminus's shape: 200 while a backend can take traffic, 503 when none can. */
+  /** Readiness in Terminus's shape: 200 while a backend can take traffic, 503 when none can or the gateway is stopping. */
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.upstreams.check()]);
+    return this.health.check([() => this.draining.check(), () => this.upstreams.check()]);
   }
 }

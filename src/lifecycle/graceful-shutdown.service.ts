@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
@@ -7,19 +8,28 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js'
 
 /** How often idle keep-alive connections are closed while draining. */
 const IDLE_SWEEP_MS = 100;
+/**
+ * How long after the listener closes before idle connections are: one accepted just before it
+ * closed has not sent its request yet and counts as idle, and closing it would drop that request.
+ */
+const IDLE_CLOSE_GRACE_MS = 250;
 
 /**
- * A clean stop: stop listening first, then close idle keep-alive connections, and answer every
- * request already in flight with `Connection: close` so its connection ends with it. Resolves once
- * every connection is gone, or after --shutdown-timeout, when the stragglers are cut.
- * The order matters: closing connections before the listener lets a client reconnect into a dying
- * listener and be reset.
+ * A clean stop for rolling deploys. First the drain delay (--drain-delay): readiness answers 503
+ * at once so the orchestrator stops sending traffic, while requests that still arrive are served
+ * (their responses close their connections, so clients reconnect elsewhere). Then the listener
+ * closes, idle keep-alive connections are closed, and every request in flight is answered with
+ * `Connection: close`. Resolves once every connection is gone, or after --shutdown-timeout, when
+ * the stragglers are cut. The order matters: closing connections before the listener lets a client
+ * reconnect into a dying listener and be reset.
  */
 @Injectable()
 export class GracefulShutdownService {
   private readonly logger = new Logger('Shutdown');
   private stopping: Promise<void> | undefined;
-  /** True from the first signal on: every response from now on closes its connection. */
+  /** Ends the drain delay early (a second signal). */
+  private readonly skipDelay = new AbortController();
+  /** True from the first signal on: readiness is 503 and every response closes its connection. */
   draining = false;
 
   constructor(
@@ -32,6 +42,7 @@ export class GracefulShutdownService {
     const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
     if (this.stopping) {
       this.logger.warn(`${reason} again: cutting the connections still open`);
+      this.skipDelay.abort();
       server.closeAllConnections();
       return this.stopping;
     }
@@ -41,13 +52,22 @@ export class GracefulShutdownService {
   }
 
   private async drainServer(server: Server, reason: string): Promise<void> {
-    const timeoutMs = this.config.shutdownTimeoutMs;
+    const { drainDelayMs, shutdownTimeoutMs: timeoutMs } = this.config;
+    if (drainDelayMs > 0) {
+      this.logger.log(`${reason}: readiness now 503; still serving for ${formatDuration(drainDelayMs)} while traffic moves away`);
+      await sleep(drainDelayMs, undefined, { signal: this.skipDelay.signal }).catch(() => undefined);
+    }
     this.logger.log(`${reason}: no longer accepting connections; finishing requests in flight (at most ${formatDuration(timeoutMs)})`);
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    // A response already under way when the drain began may still end without `Connection: close`;
-    // its connection turns idle afterwards and is closed by this sweep.
-    const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+    // Only stop accepting: http.Server#close would also close idle connections at once, including
+    // any just accepted whose request is still on its way.
+    const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
+    // After the grace, idle keep-alive connections are closed, then again on every sweep: a response
+    // that was under way when the drain began may end without `Connection: close` and leave one idle.
+    let sweep: NodeJS.Timeout | undefined;
+    const grace = setTimeout(() => {
+      server.closeIdleConnections();
+      sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+    }, IDLE_CLOSE_GRACE_MS);
     const deadline = new AbortController();
     try {
       const finished = await Promise.race([
@@ -60,6 +80,7 @@ export class GracefulShutdownService {
         await closed;
       }
     } finally {
+      clearTimeout(grace);
       clearInterval(sweep);
       deadline.abort();
     }
