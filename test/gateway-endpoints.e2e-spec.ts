@@ -31,13 +31,13 @@ describe('the gateway’s own endpoints', () => {
     expect(response.body).toEqual({
       status: 'ok',
       info: {
-        [one.url]: { status: 'up', available: true },
-        [two.url]: { status: 'up', available: true },
+        [one.url]: { status: 'up', available: true, breaker: 'closed', health: 'healthy' },
+        [two.url]: { status: 'up', available: true, breaker: 'closed', health: 'healthy' },
       },
       error: {},
       details: {
-        [one.url]: { status: 'up', available: true },
-        [two.url]: { status: 'up', available: true },
+        [one.url]: { status: 'up', available: true, breaker: 'closed', health: 'healthy' },
+        [two.url]: { status: 'up', available: true, breaker: 'closed', health: 'healthy' },
       },
     });
   });
@@ -55,9 +55,10 @@ describe('the gateway’s own endpoints', () => {
       aborted: 0,
       inFlight: 0,
       rateLimited: 0,
+      retries: 0,
       backends: [
-        { url: one.url, requests: 2, responses: 2, errors: 0, inFlight: 0, state: 'closed' },
-        { url: two.url, requests: 1, responses: 1, errors: 0, inFlight: 0, state: 'closed' },
+        { url: one.url, requests: 2, responses: 2, errors: 0, inFlight: 0, state: 'closed', health: 'healthy' },
+        { url: two.url, requests: 1, responses: 1, errors: 0, inFlight: 0, state: 'closed', health: 'healthy' },
       ],
     });
   });

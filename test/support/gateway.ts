@@ -16,8 +16,10 @@ export interface TestGateway {
  * exactly as on the command line, with an empty environment so the machine's variables cannot leak in.
  */
 export async function startGateway(argv: readonly string[], env: Record<string, string> = {}): Promise<TestGateway> {
-  // No access log unless a test asks for it: the test runner's output is not the place.
-  const app = await createGateway({ argv: ['--listen=127.0.0.1:0', '--access-log=false', ...argv], env }, { logger: false });
+  // No access log unless a test asks for it (the test runner's output is not the place), and no
+  // active health checks, whose requests would change what backends count, unless a test asks.
+  const defaults = ['--listen=127.0.0.1:0', '--access-log=false', '--health-check-interval=0'];
+  const app = await createGateway({ argv: [...defaults, ...argv], env }, { logger: false });
   const { port } = await listenGateway(app);
   return {
     url: `http://127.0.0.1:${port}`,
