@@ -7,7 +7,8 @@
 //   (also available: floor-httpxy and floor-undici, the floor without hpm and on undici instead of node:http's client)
 //   SOAK=60  instead of rounds, load the gateway alone for SOAK seconds and sample its RSS every second
 //            (SOAK_CONFIG=gateway-undici for the other engine)
-//   GATEWAY_ARGS="..."  extra flags for the gateway
+//   GATEWAY_ARGS="..."  extra flags for the gateway (and the baseline)
+//   BASELINE=/path/to/other/checkout/dist/main.js  adds that build as config `baseline` (before/after)
 // Output: a table on stdout, and bench/results/<timestamp>/{results.json,summary.md} (+ bench/results/latest.md).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -87,7 +88,14 @@ const ALL_CONFIGS = {
     command: (port, prefix) => ['nginx', '-p', prefix, '-c', nginxConfig('proxy.conf', prefix, { PORT: port, B1: `127.0.0.1:${B1}`, B2: `127.0.0.1:${B2}` })],
   },
 };
-const CONFIGS = (env.CONFIGS ?? 'gateway gateway-undici floor fastify nginx')
+if (env.BASELINE) {
+  ALL_CONFIGS.baseline = {
+    what: `another build of the gateway, for before/after comparisons (${env.BASELINE})`,
+    port: 9107,
+    command: (port) => ['node', env.BASELINE, `--listen=127.0.0.1:${port}`, `--backends=${BACKENDS}`, '--rate-limit=1000000000', ...gatewayArgs],
+  };
+}
+const CONFIGS = (env.CONFIGS ?? `gateway gateway-undici floor fastify nginx${env.BASELINE ? ' baseline' : ''}`)
   .split(' ')
   .filter(Boolean)
   .filter((name) => {
