@@ -6,6 +6,23 @@ export type BackendState = 'closed' | 'open' | 'half-open';
 /** The active health checks' verdict as /metrics reports it. */
 export type BackendHealth = 'healthy' | 'unhealthy';
 
+/** One finished proxied request, as metrics and logs see it. */
+export interface CompletedRequest {
+  /** The backend that answered, or the last one tried; undefined when none was picked. */
+  readonly backend: string | undefined;
+  readonly method: string;
+  /** What the client got: the backend's status, the gateway's own error, or 499 when it left first. */
+  readonly status: number;
+  /** From the request's arrival to its end, as the client saw it. */
+  readonly durationMs: number;
+  /** The last try, from sending it to the end of its response; undefined when no backend answered. */
+  readonly upstreamMs: number | undefined;
+  /** Tries made again after a failed one. */
+  readonly retries: number;
+}
+
+export type CompletedRequestListener = (request: CompletedRequest) => void;
+
 /** Counters of one backend. A request that fails over counts once at each backend it tried. */
 export class BackendCounters {
   /** Attempts sent to this backend. */
@@ -18,6 +35,8 @@ export class BackendCounters {
   state: BackendState = 'closed';
   /** Stays healthy while health checks are off (--health-check-interval=0). */
   health: BackendHealth = 'healthy';
+  /** Breaker state changes so far, by the state entered. */
+  readonly transitions: Record<BackendState, number> = { closed: 0, open: 0, 'half-open': 0 };
 
   constructor(readonly url: string) {}
 }
@@ -42,6 +61,7 @@ export class MetricsService {
   retries = 0;
 
   private readonly backends = new Map<string, BackendCounters>();
+  private readonly completedListeners: CompletedRequestListener[] = [];
 
   /** The counters of a backend, created on first use; register backends in their configured order. */
   backend(url: string): BackendCounters {
@@ -51,6 +71,28 @@ export class MetricsService {
       this.backends.set(url, counters);
     }
     return counters;
+  }
+
+  /** Every configured backend's counters, in the configured order. */
+  allBackends(): readonly BackendCounters[] {
+    return [...this.backends.values()];
+  }
+
+  /** Subscribes to every finished proxied request (histograms, recent windows). */
+  onRequestCompleted(listener: CompletedRequestListener): void {
+    this.completedListeners.push(listener);
+  }
+
+  /** Called once per proxied request, when it is over. */
+  requestCompleted(request: CompletedRequest): void {
+    for (const listener of this.completedListeners) listener(request);
+  }
+
+  /** A backend's breaker changed state. */
+  breakerChanged(backend: string, state: BackendState): void {
+    const counters = this.backend(backend);
+    counters.state = state;
+    counters.transitions[state]++;
   }
 
   get inFlight(): number {

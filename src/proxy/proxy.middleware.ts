@@ -74,9 +74,7 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
     // The retry loop runs only once a first try has failed: requests that succeed pay nothing for it.
     this.retryPolicy = retry(handleType(RetryableTry), { maxAttempts: config.retries, backoff: RETRY_BACKOFF });
     for (const upstream of pool.upstreams) this.countersOf.set(upstream, metrics.backend(upstream.url));
-    breakers.onStateChange((backend, state) => {
-      metrics.backend(backend).state = state;
-    });
+    breakers.onStateChange((backend, state) => metrics.breakerChanged(backend, state));
     transport.reportTo(this);
   }
 
@@ -314,12 +312,21 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
       this.metrics.aborted++;
       if (!exchange.clientFault) status = 499;
     }
+    const now = performance.now();
+    this.metrics.requestCompleted({
+      backend: exchange.upstream?.url,
+      method: req.method ?? 'GET',
+      status,
+      durationMs: now - exchange.startedAt,
+      upstreamMs: exchange.answered ? now - exchange.tryStartedAt : undefined,
+      retries: exchange.retries,
+    });
     this.accessLog.record({
       method: req.method ?? '-',
       url: req.url ?? '/',
       status,
       backend: exchange.upstream?.url ?? '-',
-      durationMs: performance.now() - exchange.startedAt,
+      durationMs: now - exchange.startedAt,
     });
   }
 }
