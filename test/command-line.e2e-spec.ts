@@ -57,6 +57,8 @@ describe('the gateway’s command line', () => {
       ['--health-check-rise', 'HEALTH_CHECK_RISE', '"2"'],
       ['--max-inflight-per-backend', 'MAX_INFLIGHT_PER_BACKEND', '"0"'],
       ['--drain-delay', 'DRAIN_DELAY', '"0s"'],
+      ['--admin-listen', 'ADMIN_LISTEN', 'unset: on --listen'],
+      ['--log-level', 'LOG_LEVEL', '"info"'],
       ['--access-log', 'ACCESS_LOG', '"true"'],
     ]) {
       const line = run.stdout.split('\n').find((l) => l.trimStart().startsWith(`${flag} `) || l.trim() === flag);

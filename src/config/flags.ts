@@ -189,6 +189,21 @@ export const FLAGS: readonly FlagSpec[] = [
     parse: parseDuration,
   }),
   flag({
+    name: 'admin-listen',
+    key: 'adminListen',
+    defaultText: '',
+    defaultHelp: 'unset: on --listen',
+    help: 'serve /health, /health/ready, /metrics and /status on this address instead (they are then proxied on --listen)',
+    parse: parseOptional(parseListenAddress),
+  }),
+  flag({
+    name: 'log-level',
+    key: 'logLevel',
+    defaultText: 'info',
+    help: 'debug, info, warn or error (access-log lines are info)',
+    parse: parseChoice(['debug', 'info', 'warn', 'error'] as const),
+  }),
+  flag({
     name: 'access-log',
     key: 'accessLog',
     defaultText: 'true',

@@ -1,5 +1,8 @@
 import type { ListenAddress } from './listen-address.js';
 
+/** How much the gateway logs (pino's levels). */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
 /** The library that talks to backends. */
 export type ProxyEngine = 'http-proxy-middleware' | 'undici';
 
@@ -102,6 +105,14 @@ export interface GatewayConfig {
    * listener closes. `--drain-delay`, `DRAIN_DELAY`, default `0s`.
    */
   readonly drainDelayMs: number;
+  /**
+   * Where the gateway's own endpoints (/health, /health/ready, /metrics, /status) are served instead
+   * of on --listen, which then proxies those paths like any other; undefined keeps them on --listen.
+   * `--admin-listen`, `ADMIN_LISTEN`, default unset.
+   */
+  readonly adminListen: ListenAddress | undefined;
+  /** `debug`, `info`, `warn` or `error`; access-log lines are `info`. `--log-level`, `LOG_LEVEL`, default `info`. */
+  readonly logLevel: LogLevel;
   /** One JSON line per proxied request on stdout. `--access-log`, `ACCESS_LOG`, default `true`. */
   readonly accessLog: boolean;
 }

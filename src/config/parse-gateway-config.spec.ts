@@ -43,6 +43,8 @@ describe(parseGatewayConfig.name, () => {
       ['healthCheckRise', 2],
       ['maxInflightPerBackend', 0],
       ['drainDelayMs', 0],
+      ['adminListen', undefined],
+      ['logLevel', 'info'],
       ['accessLog', true],
     ])('defaults %s to %j', (key, value) => {
       expect(config[key]).toEqual(value);
@@ -106,6 +108,8 @@ describe(parseGatewayConfig.name, () => {
     ['HEALTH_CHECK_RISE', '4', 'healthCheckRise', 4],
     ['MAX_INFLIGHT_PER_BACKEND', '100', 'maxInflightPerBackend', 100],
     ['DRAIN_DELAY', '5s', 'drainDelayMs', 5_000],
+    ['ADMIN_LISTEN', '127.0.0.1:9901', 'adminListen', { host: '127.0.0.1', port: 9901 }],
+    ['LOG_LEVEL', 'warn', 'logLevel', 'warn'],
   ])('sets %s from its variable (%s=%j)', (variable, text, key, value) => {
     expect(parseGatewayConfig([], { [variable]: text })[key]).toEqual(value);
   });
@@ -134,6 +138,8 @@ describe(parseGatewayConfig.name, () => {
       'HEALTH_CHECK_RISE',
       'MAX_INFLIGHT_PER_BACKEND',
       'DRAIN_DELAY',
+      'ADMIN_LISTEN',
+      'LOG_LEVEL',
       'ACCESS_LOG',
     ]);
   });
@@ -212,6 +218,8 @@ describe(parseGatewayConfig.name, () => {
     ['a relative health check path', ['--health-check-path=healthz'], {}, ['--health-check-path', '"healthz"'], []],
     ['a zero fall count', ['--health-check-fall=0'], {}, ['--health-check-fall', '"0"'], []],
     ['a bad try timeout variable', [], { TRY_TIMEOUT: 'soon' }, ['TRY_TIMEOUT', '"soon"'], ['--try-timeout']],
+    ['an unknown log level', ['--log-level=verbose'], {}, ['--log-level', '"verbose"', 'debug, info, warn, error'], []],
+    ['a bad admin address', ['--admin-listen=9901'], {}, ['--admin-listen', '"9901"'], []],
     ['an unknown proxy engine', ['--proxy-engine=curl'], {}, ['--proxy-engine', '"curl"', 'http-proxy-middleware, undici'], []],
     ['a bad shutdown timeout variable', [], { SHUTDOWN_TIMEOUT: '30' }, ['SHUTDOWN_TIMEOUT', '"30"'], ['--shutdown-timeout']],
   ])('refuses %s (%j %j) with a ConfigError naming it', (_case, argv, env, mentions, absent) => {
