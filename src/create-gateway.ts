@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
-import type { LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
+import { AdminListener } from './admin/admin-listener.js';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config.js';
@@ -8,8 +9,8 @@ import { GatewayConfigModule, type GatewayConfigSource } from './config/gateway-
 import { GatewayHttpAdapter } from './gateway-http.adapter.js';
 
 export interface CreateGatewayOptions {
-  /** Nest's logger option; tests pass `false`. */
-  readonly logger?: LoggerService | LogLevel[] | false;
+  /** `false` silences Nest's own logs (tests); by default they go through pino, as JSON lines. */
+  readonly logger?: false;
 }
 
 /**
@@ -23,16 +24,20 @@ export async function createGateway(source: GatewayConfigSource, options: Create
     // The gateway forwards bodies untouched; a parser would consume them (and 413 large ones).
     bodyParser: false,
     abortOnError: false,
+    // Held until pino (nestjs-pino) takes over below, so even the first lines come out as JSON.
+    bufferLogs: options.logger !== false,
     logger: options.logger,
   });
+  if (options.logger !== false) app.useLogger(app.get(PinoNestLogger));
   app.disable('x-powered-by');
   await app.init();
   return app;
 }
 
-/** Starts accepting connections on --listen; resolves with the bound address. */
-export async function listenGateway(app: NestExpressApplication): Promise<AddressInfo> {
+/** Starts accepting connections on --listen (and --admin-listen); resolves with the bound addresses. */
+export async function listenGateway(app: NestExpressApplication): Promise<AddressInfo & { admin?: AddressInfo }> {
   const { listen } = app.get<GatewayConfig>(GATEWAY_CONFIG);
   await (listen.host === undefined ? app.listen(listen.port) : app.listen(listen.port, listen.host));
-  return app.getHttpServer().address() as AddressInfo;
+  const admin = await app.get(AdminListener).listen();
+  return { ...(app.getHttpServer().address() as AddressInfo), admin };
 }

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { ConfigError, HelpRequested } from './config/config.error.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config.js';
@@ -30,8 +31,13 @@ async function bootstrap(): Promise<void> {
   process.on('SIGINT', stop);
   const address = await listenGateway(app);
   const config = app.get<GatewayConfig>(GATEWAY_CONFIG);
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  new Logger('Gateway').log(`listening on http://${host}:${address.port}, proxying to ${config.backends.join(', ')}`);
+  const logger = new Logger('Gateway');
+  logger.log(`listening on ${urlOf(address)}, proxying to ${config.backends.join(', ')}`);
+  if (address.admin) logger.log(`admin endpoints (/health, /health/ready, /metrics, /status) on ${urlOf(address.admin)}`);
+}
+
+function urlOf({ address, family, port }: AddressInfo): string {
+  return `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`;
 }
 
 await bootstrap();

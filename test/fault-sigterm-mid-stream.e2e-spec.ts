@@ -63,9 +63,10 @@ describe('fault: SIGTERM in the middle of a stream of requests', () => {
     const logged = gateway
       .output()
       .stdout.split('\n')
-      .filter((line) => line.startsWith('{') && line.includes('"status"'))
-      .map((line) => JSON.parse(line) as { status: number; path: string });
-    expect(logged.filter((entry) => entry.path === '/work').map((entry) => entry.status)).toEqual(Array(outcome[200]).fill(200));
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { msg: string; status: number; url: string })
+      .filter((entry) => entry.msg === 'request completed');
+    expect(logged.filter((entry) => entry.url === '/work').map((entry) => entry.status)).toEqual(Array(outcome[200]).fill(200));
     expect(backend.requests.length).toBe(outcome[200]);
     // The other requests never reached it: refused once the listener closed, or reset while still
     // in the kernel's accept queue when it closed (the same race every server has at that moment).

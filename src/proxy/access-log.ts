@@ -1,53 +1,101 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { pino, type Logger } from 'pino';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
+import { RootLogger } from '../logging/root-logger.js';
+import type { Exchange } from './exchange.js';
+import { unmapIpv4 } from './forwarded-headers.js';
+import { identityOf } from './request-identity.js';
 
-/** What one access-log line says about a proxied request. */
-export interface AccessLogEntry {
-  readonly method: string;
-  readonly url: string;
-  /** What the client got; 499 when it went away before any answer (nginx's convention). */
-  readonly status: number;
-  /** The backend that answered (or was last tried); `-` when none was picked. */
-  readonly backend: string;
-  readonly durationMs: number;
-}
-
-/** Bytes buffered before a write: one syscall per few dozen lines instead of one per request. */
-const BUFFER_BYTES = 4_096;
+/** Socket byte counts at the end of the previous request on the same connection. */
+const COUNTED = Symbol('gateway.counted');
+type CountedSocket = Socket & { [COUNTED]?: { read: number; written: number } };
 
 /**
- * One JSON line per proxied request on stdout, through pino. The destination is asynchronous and
- * buffered, because Node writes to a pipe synchronously on Linux: a log line per request would
- * otherwise block the event loop on every request. `--access-log=false` turns it off.
+ * Bytes this request moved on its connection, headers included (as NGINX's $request_length and
+ * $bytes_sent): the socket's counters since the previous request on it ended.
+ */
+function bytesMoved(socket: Socket): { bytesIn: number; bytesOut: number } {
+  const counted = socket as CountedSocket;
+  const before = counted[COUNTED] ?? { read: 0, written: 0 };
+  const read = socket.bytesRead;
+  const written = socket.bytesWritten;
+  counted[COUNTED] = { read, written };
+  return { bytesIn: read - before.read, bytesOut: written - before.written };
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10;
+
+/**
+ * One JSON line per request the gateway answered on its proxy path, through the shared pino logger
+ * (asynchronous: logging never blocks the event loop). `--access-log=false` turns it off; lines are
+ * at level info.
  */
 @Injectable()
-export class AccessLog implements OnApplicationShutdown {
-  private readonly destination: ReturnType<typeof pino.destination> | undefined;
+export class AccessLog {
   private readonly logger: Logger | undefined;
+  private readonly trustProxy: boolean;
 
-  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
-    if (!config.accessLog) return;
-    this.destination = pino.destination({ dest: 1, sync: false, minLength: BUFFER_BYTES });
-    // pino's default timestamp (epoch milliseconds): an ISO string would be formatted on every request.
-    this.logger = pino({ base: null }, this.destination);
+  constructor(root: RootLogger, @Inject(GATEWAY_CONFIG) config: GatewayConfig) {
+    this.logger = config.accessLog ? root.pino : undefined;
+    this.trustProxy = config.trustProxy;
   }
 
-  record(entry: AccessLogEntry): void {
+  /** A proxied request is over. `upstreamMs` is undefined when no backend answered. */
+  recordProxied(exchange: Exchange, status: number, durationMs: number, upstreamMs: number | undefined): void {
     if (!this.logger) return;
-    const query = entry.url.indexOf('?');
-    this.logger.info({
-      method: entry.method,
-      // The query string stays out: it can carry secrets.
-      path: query === -1 ? entry.url : entry.url.slice(0, query),
-      status: entry.status,
-      backend: entry.backend,
-      ms: Math.round(entry.durationMs * 10) / 10,
-    });
+    const { req } = exchange;
+    const { requestId, traceId } = identityOf(req);
+    this.logger.info(
+      {
+        reqId: requestId,
+        traceId,
+        client: this.clientOf(req),
+        method: req.method,
+        url: req.url,
+        status,
+        backend: exchange.upstream?.url ?? null,
+        upstreamMs: upstreamMs === undefined ? null : round(upstreamMs),
+        ms: round(durationMs),
+        ...bytesMoved(req.socket),
+        retries: exchange.retries,
+        cause: exchange.cause ?? null,
+      },
+      'request completed',
+    );
   }
 
-  /** Writes out what is still buffered, so the last requests before a stop are not lost. */
-  onApplicationShutdown(): void {
-    this.destination?.flushSync();
+  /** A request the gateway answered before proxying it (429 rate limited, 400 bad target). */
+  recordRefused(req: IncomingMessage, status: number, cause: string, startedAt: number): void {
+    if (!this.logger) return;
+    const { requestId, traceId } = identityOf(req);
+    this.logger.info(
+      {
+        reqId: requestId,
+        traceId,
+        client: this.clientOf(req),
+        method: req.method,
+        url: req.url,
+        status,
+        backend: null,
+        upstreamMs: null,
+        ms: round(performance.now() - startedAt),
+        ...bytesMoved(req.socket),
+        retries: 0,
+        cause,
+      },
+      'request refused',
+    );
+  }
+
+  /** The address that sent the request, as the rate limiter sees it (X-Forwarded-For's first with --trust-proxy). */
+  private clientOf(req: IncomingMessage): string {
+    if (this.trustProxy) {
+      const forwarded = String(req.headers['x-forwarded-for'] ?? '');
+      const first = forwarded.split(',', 1)[0].trim();
+      if (first !== '') return first;
+    }
+    return unmapIpv4(req.socket.remoteAddress ?? '-');
   }
 }

@@ -48,6 +48,8 @@ export class Exchange {
   failed = false;
   /** The client broke the protocol or its deadline (408, 400) and was answered by the dispatcher. */
   clientFault = false;
+  /** Why the request did not end well, for the access log: `ECONNREFUSED`, `try timeout`, `client went away`… */
+  cause: string | undefined;
   status = 0;
 
   constructor(

@@ -11,7 +11,8 @@ import { type BackendCounters, MetricsService } from '../metrics/metrics.service
 import { AccessLog } from './access-log.js';
 import { attachExchange, Exchange, exchangeOf, type Next } from './exchange.js';
 import { prepareRequestHeaders } from './forwarded-headers.js';
-import { NoUpstreamAvailableError, toHttpException } from './proxy-errors.js';
+import { NoUpstreamAvailableError, toHttpException, UpstreamTimeoutError } from './proxy-errors.js';
+import { identify } from './request-identity.js';
 import { readRequestBody } from './request-body.js';
 import { RetryBudget } from './retry-budget.js';
 import { type FailureKind, failureKindOf, isIdempotentRequest, retryAllowed } from './retry-rules.js';
@@ -31,6 +32,16 @@ class RetryableTry extends Error {}
 
 /** Envoy's retry backoff: full jitter over 25 ms doubling up to 250 ms. */
 const RETRY_BACKOFF = new ExponentialBackoff({ initialDelay: 25, maxDelay: 250, generator: fullJitterGenerator });
+
+/** A short reason for the access log: the socket error's code, or what the gateway's own error says. */
+function describeFailure(error: unknown): string {
+  if (error instanceof UpstreamTimeoutError) return 'backend timed out';
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string') return code;
+  const cause = (error as { cause?: unknown } | undefined)?.cause;
+  if (cause !== undefined && cause !== error) return describeFailure(cause);
+  return error instanceof Error ? error.message : String(error);
+}
 
 function hasNoBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
@@ -79,6 +90,8 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
   }
 
   use(req: IncomingMessage, res: ServerResponse, next: Next): void {
+    // The dispatcher has usually done this already; a middleware mounted on its own does it here.
+    identify(req, res);
     const exchange = new Exchange(req, res, next, hasNoBody(req), isIdempotentRequest(req.method, req.headers));
     attachExchange(exchange);
     this.metrics.requests++;
@@ -136,6 +149,7 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
     if (exchange.answered || res.headersSent) {
       // The backend broke off mid-response: cut the client's connection so a truncated body is
       // never mistaken for a complete one.
+      exchange.cause = `backend broke off mid-response: ${describeFailure(error)}`;
       res.destroy();
       return;
     }
@@ -289,6 +303,7 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
 
   private fail(exchange: Exchange, error: unknown): void {
     const exception = toHttpException(error);
+    exchange.cause = describeFailure(error);
     exchange.failed = true;
     exchange.status = exception.getStatus();
     exchange.tryOutcome?.finish();
@@ -311,22 +326,19 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
       // The client left (or broke its deadline) before any backend answered: not a gateway error.
       this.metrics.aborted++;
       if (!exchange.clientFault) status = 499;
+      exchange.cause ??= exchange.clientFault ? 'client too slow or malformed' : 'client went away';
     }
     const now = performance.now();
+    const durationMs = now - exchange.startedAt;
+    const upstreamMs = exchange.answered ? now - exchange.tryStartedAt : undefined;
     this.metrics.requestCompleted({
       backend: exchange.upstream?.url,
       method: req.method ?? 'GET',
       status,
-      durationMs: now - exchange.startedAt,
-      upstreamMs: exchange.answered ? now - exchange.tryStartedAt : undefined,
+      durationMs,
+      upstreamMs,
       retries: exchange.retries,
     });
-    this.accessLog.record({
-      method: req.method ?? '-',
-      url: req.url ?? '/',
-      status,
-      backend: exchange.upstream?.url ?? '-',
-      durationMs: now - exchange.startedAt,
-    });
+    this.accessLog.recordProxied(exchange, status, durationMs, upstreamMs);
   }
 }

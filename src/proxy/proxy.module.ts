@@ -3,6 +3,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { BalancerModule } from '../balancer/balancer.module.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 import { LifecycleModule } from '../lifecycle/lifecycle.module.js';
+import { LoggingModule } from '../logging/logging.module.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { AccessLog } from './access-log.js';
 import { EdgeDispatcher } from './edge-dispatcher.js';
@@ -16,6 +17,7 @@ import { upstreamTransportProvider } from './transport/transport.provider.js';
     BalancerModule,
     MetricsModule,
     LifecycleModule,
+    LoggingModule,
     ThrottlerModule.forRootAsync({
       inject: [GATEWAY_CONFIG],
       // Our storage: O(1) per request and fixed memory per client (the default is O(hits) per request).

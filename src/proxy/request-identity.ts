@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** 1 to 128 visible ASCII characters: what a request id may be before we trust it into logs. */
+const USABLE_REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+
+/**
+ * The request's id: the client's (or an upstream proxy's) `X-Request-Id` when it is usable, else
+ * a fresh UUID. An id that is too long or has spaces or control characters is replaced, because it
+ * goes into every log line and header about the request.
+ */
+export function requestIdOf(headers: IncomingHttpHeaders): string {
+  const incoming = headers['x-request-id'];
+  return typeof incoming === 'string' && USABLE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+/** W3C trace context: version-traceid-parentid-flags, lower-case hex, ids not all zeros. */
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+const ZEROS_32 = '0'.repeat(32);
+const ZEROS_16 = '0'.repeat(16);
+
+export interface TraceContext {
+  /** The `traceparent` to send to the backend. */
+  readonly traceparent: string;
+  readonly traceId: string;
+}
+
+/**
+ * The trace this request belongs to. A valid incoming `traceparent` goes to the backend unchanged,
+ * trace id intact; without one (or with a malformed one) the gateway starts a trace, sampled, so
+ * the backend can join it.
+ */
+export function traceContextOf(headers: IncomingHttpHeaders): TraceContext {
+  const incoming = headers.traceparent;
+  if (typeof incoming === 'string') {
+    const match = TRACEPARENT.exec(incoming);
+    // Version ff is forbidden; version 00 has exactly four fields.
+    if (match && match[1] !== 'ff' && match[2] !== ZEROS_32 && match[3] !== ZEROS_16 && !(match[1] === '00' && match[5])) {
+      return { traceparent: incoming, traceId: match[2] };
+    }
+  }
+  const traceId = randomUUID().replaceAll('-', '');
+  const parentId = randomUUID().slice(0, 18).replaceAll('-', '');
+  return { traceparent: `00-${traceId}-${parentId}-01`, traceId };
+}
+
+/** A request's id and trace, fixed once at the edge. */
+export interface RequestIdentity {
+  readonly requestId: string;
+  readonly traceId: string;
+}
+
+const IDENTITY = Symbol('gateway.identity');
+type IdentifiedRequest = { headers: IncomingHttpHeaders; [IDENTITY]?: RequestIdentity };
+
+/**
+ * Gives the request its id and trace: both go to the backend in the request's headers, the id back
+ * to the client on the response (set before any answer is written, so every answer carries it).
+ */
+export function identify(req: IdentifiedRequest, res: { setHeader(name: string, value: string): unknown }): RequestIdentity {
+  const cached = req[IDENTITY];
+  if (cached) return cached;
+  const requestId = requestIdOf(req.headers);
+  const { traceparent, traceId } = traceContextOf(req.headers);
+  req.headers['x-request-id'] = requestId;
+  req.headers.traceparent = traceparent;
+  res.setHeader('x-request-id', requestId);
+  return (req[IDENTITY] = { requestId, traceId });
+}
+
+/** The identity `identify` gave this request, or what it would give, without touching any header. */
+export function identityOf(req: IdentifiedRequest): RequestIdentity {
+  return req[IDENTITY] ?? { requestId: requestIdOf(req.headers), traceId: traceContextOf(req.headers).traceId };
+}
