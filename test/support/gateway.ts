@@ -5,6 +5,8 @@ import { MetricsService } from '../../src/metrics/metrics.service.js';
 export interface TestGateway {
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
+  /** The --admin-listen address, when the test set one. */
+  readonly adminUrl: string | undefined;
   readonly port: number;
   readonly app: NestExpressApplication;
   readonly metrics: MetricsService;
@@ -20,9 +22,10 @@ export async function startGateway(argv: readonly string[], env: Record<string, 
   // active health checks, whose requests would change what backends count, unless a test asks.
   const defaults = ['--listen=127.0.0.1:0', '--access-log=false', '--health-check-interval=0'];
   const app = await createGateway({ argv: [...defaults, ...argv], env }, { logger: false });
-  const { port } = await listenGateway(app);
+  const { port, admin } = await listenGateway(app);
   return {
     url: `http://127.0.0.1:${port}`,
+    adminUrl: admin ? `http://127.0.0.1:${admin.port}` : undefined,
     port,
     app,
     metrics: app.get(MetricsService),
