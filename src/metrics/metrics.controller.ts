@@ -1,15 +1,29 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Header, Headers, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { negotiateMetricsFormat } from './metrics-format.js';
 import { MetricsService } from './metrics.service.js';
+import { PrometheusExporter } from './prometheus.exporter.js';
 
 /** Paths this controller serves; the edge dispatcher routes them to Nest instead of the proxy. */
 export const METRICS_PATHS = ['/metrics'] as const;
 
 @Controller('metrics')
 export class MetricsController {
-  constructor(private readonly metrics: MetricsService) {}
+  constructor(
+    private readonly metrics: MetricsService,
+    private readonly prometheus: PrometheusExporter,
+  ) {}
 
+  /**
+   * The JSON snapshot for people and curl; Prometheus's text format for a scraper whose `Accept`
+   * asks for it, or with `?format=prometheus`. `Vary` keeps caches from mixing the two up.
+   */
   @Get()
-  read() {
-    return this.metrics.snapshot();
+  @Header('Vary', 'Accept')
+  async read(@Headers('accept') accept: string | undefined, @Query('format') format: unknown, @Res({ passthrough: true }) res: Response) {
+    if (negotiateMetricsFormat(accept, format) === 'json') return this.metrics.snapshot();
+    const { contentType, body } = await this.prometheus.render();
+    res.setHeader('Content-Type', contentType);
+    return body;
   }
 }

@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { MetricsController } from './metrics.controller.js';
 import { MetricsService } from './metrics.service.js';
+import { PrometheusExporter } from './prometheus.exporter.js';
 
 @Module({
   controllers: [MetricsController],
-  providers: [MetricsService],
+  providers: [MetricsService, PrometheusExporter],
   exports: [MetricsService],
 })
 export class MetricsModule {}

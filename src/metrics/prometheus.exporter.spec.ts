@@ -1,0 +1,116 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { type CompletedRequest, MetricsService } from './metrics.service.js';
+import { PrometheusExporter } from './prometheus.exporter.js';
+
+const A = 'http://127.0.0.1:8081';
+const B = 'http://127.0.0.1:8082';
+
+function completed(request: Partial<CompletedRequest>): CompletedRequest {
+  return { backend: A, method: 'GET', status: 200, durationMs: 2, upstreamMs: 1, retries: 0, ...request };
+}
+
+/** The sample lines of one metric name (prefix match on `name{` or `name `), as rendered. */
+function lines(body: string, name: string): string[] {
+  return body.split('\n').filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `));
+}
+
+describe(PrometheusExporter.name, () => {
+  let metrics: MetricsService;
+  let exporter: PrometheusExporter;
+
+  beforeEach(() => {
+    metrics = new MetricsService();
+    metrics.backend(A);
+    metrics.backend(B);
+    exporter = new PrometheusExporter(metrics);
+  });
+
+  it('answers in the Prometheus text format 0.0.4', async () => {
+    expect((await exporter.render()).contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
+  });
+
+  it('counts completed requests by backend, bucketed method and status class, only the combinations seen', async () => {
+    metrics.requestCompleted(completed({}));
+    metrics.requestCompleted(completed({}));
+    metrics.requestCompleted(completed({ method: 'PURGE', status: 404 }));
+    metrics.requestCompleted(completed({ backend: B, method: 'POST', status: 503 }));
+    // The client left first: logged and counted as 499.
+    metrics.requestCompleted(completed({ backend: B, status: 499, upstreamMs: undefined }));
+    metrics.requestCompleted(completed({ backend: undefined, status: 503, upstreamMs: undefined }));
+    expect(lines((await exporter.render()).body, 'gateway_requests_total')).toEqual([
+      `gateway_requests_total{backend="${A}",method="GET",status_class="2xx"} 2`,
+      `gateway_requests_total{backend="${A}",method="other",status_class="4xx"} 1`,
+      `gateway_requests_total{backend="${B}",method="GET",status_class="4xx"} 1`,
+      `gateway_requests_total{backend="${B}",method="POST",status_class="5xx"} 1`,
+      'gateway_requests_total{backend="none",method="GET",status_class="5xx"} 1',
+    ]);
+  });
+
+  it('observes every request’s duration, and the upstream duration only of those a backend answered, in seconds', async () => {
+    metrics.requestCompleted(completed({ durationMs: 3, upstreamMs: 2 }));
+    metrics.requestCompleted(completed({ durationMs: 30, upstreamMs: undefined }));
+    metrics.requestCompleted(completed({ backend: undefined, durationMs: 0.5, upstreamMs: undefined }));
+    const { body } = await exporter.render();
+    expect(lines(body, 'gateway_request_duration_seconds_count')).toEqual(['gateway_request_duration_seconds_count 3']);
+    expect(lines(body, 'gateway_request_duration_seconds_bucket')).toContain('gateway_request_duration_seconds_bucket{le="0.001"} 1');
+    expect(lines(body, 'gateway_request_duration_seconds_bucket')).toContain('gateway_request_duration_seconds_bucket{le="0.005"} 2');
+    expect(lines(body, 'gateway_upstream_duration_seconds_count')).toEqual([`gateway_upstream_duration_seconds_count{backend="${A}"} 1`]);
+    expect(lines(body, 'gateway_upstream_duration_seconds_sum')).toEqual([`gateway_upstream_duration_seconds_sum{backend="${A}"} 0.002`]);
+  });
+
+  it('publishes MetricsService’s own counters as they are when scraped, not counted a second time', async () => {
+    metrics.requests = 5;
+    metrics.responses = 2;
+    metrics.errors = 1;
+    metrics.retries = 3;
+    metrics.rateLimited = 7;
+    let { body } = await exporter.render();
+    expect(lines(body, 'gateway_requests_in_flight')).toEqual(['gateway_requests_in_flight 2']);
+    expect(lines(body, 'gateway_retries_total')).toEqual(['gateway_retries_total 3']);
+    expect(lines(body, 'gateway_rate_limited_total')).toEqual(['gateway_rate_limited_total 7']);
+
+    metrics.responses = 4;
+    metrics.retries = 4;
+    ({ body } = await exporter.render());
+    expect(lines(body, 'gateway_requests_in_flight')).toEqual(['gateway_requests_in_flight 0']);
+    expect(lines(body, 'gateway_retries_total')).toEqual(['gateway_retries_total 4']);
+  });
+
+  it('shows each backend’s breaker as 0 closed, 1 half-open, 2 open, and counts its transitions by the state entered', async () => {
+    metrics.breakerChanged(A, 'open');
+    metrics.breakerChanged(A, 'half-open');
+    metrics.breakerChanged(B, 'open');
+    metrics.breakerChanged(B, 'half-open');
+    metrics.breakerChanged(B, 'open');
+    const { body } = await exporter.render();
+    expect(lines(body, 'gateway_backend_breaker_state')).toEqual([
+      `gateway_backend_breaker_state{backend="${A}"} 1`,
+      `gateway_backend_breaker_state{backend="${B}"} 2`,
+    ]);
+    expect(lines(body, 'gateway_backend_breaker_transitions_total')).toEqual([
+      `gateway_backend_breaker_transitions_total{backend="${A}",to="closed"} 0`,
+      `gateway_backend_breaker_transitions_total{backend="${A}",to="half-open"} 1`,
+      `gateway_backend_breaker_transitions_total{backend="${A}",to="open"} 1`,
+      `gateway_backend_breaker_transitions_total{backend="${B}",to="closed"} 0`,
+      `gateway_backend_breaker_transitions_total{backend="${B}",to="half-open"} 1`,
+      `gateway_backend_breaker_transitions_total{backend="${B}",to="open"} 2`,
+    ]);
+  });
+
+  it('shows each backend’s active health as 1 healthy, 0 unhealthy', async () => {
+    metrics.backend(B).health = 'unhealthy';
+    expect(lines((await exporter.render()).body, 'gateway_backend_healthy')).toEqual([
+      `gateway_backend_healthy{backend="${A}"} 1`,
+      `gateway_backend_healthy{backend="${B}"} 0`,
+    ]);
+  });
+
+  it('includes Node’s process metrics, on a registry of its own so that two gateways in one process do not clash', async () => {
+    const second = new PrometheusExporter(new MetricsService());
+    for (const { body } of [await exporter.render(), await second.render()]) {
+      expect(body).toContain('# TYPE nodejs_eventloop_lag_seconds gauge');
+      expect(body).toContain('# TYPE nodejs_heap_size_used_bytes gauge');
+      expect(body).toContain('# TYPE nodejs_gc_duration_seconds histogram');
+    }
+  });
+});
