@@ -1,19 +1,23 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { BadRequestException, HttpException, Injectable, type OnApplicationBootstrap, RequestTimeoutException } from '@nestjs/common';
+import { BadRequestException, HttpException, Inject, Injectable, type OnApplicationBootstrap, RequestTimeoutException } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 import { HEALTH_PATHS } from '../health/health.controller.js';
 import { GracefulShutdownService } from '../lifecycle/graceful-shutdown.service.js';
 import { METRICS_PATHS } from '../metrics/metrics.controller.js';
+import { STATUS_PATHS } from '../status/status.controller.js';
+import { AccessLog } from './access-log.js';
 import { sendHttpException } from './error-response.js';
 import { toHttpException, UnsupportedRequestTargetError } from './proxy-errors.js';
 import { ProxyMiddleware } from './proxy.middleware.js';
 import { RateLimiter } from './rate-limiter.js';
+import { identify } from './request-identity.js';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** The gateway's own endpoints; every other path is proxied. Matched exactly, query aside. */
-const OWN_PATHS: ReadonlySet<string> = new Set([...HEALTH_PATHS, ...METRICS_PATHS]);
+const OWN_PATHS: ReadonlySet<string> = new Set([...HEALTH_PATHS, ...METRICS_PATHS, ...STATUS_PATHS]);
 /** Every own path starts with one of these: most proxied URLs are ruled out without a lookup. */
 const OWN_PATH_PREFIXES = [...new Set([...OWN_PATHS].map((path) => path.slice(0, 3)))];
 
@@ -55,6 +59,8 @@ function rawErrorResponse(exception: HttpException): string {
 @Injectable()
 export class EdgeDispatcher implements OnApplicationBootstrap {
   private express: RequestListener | undefined;
+  /** False with --admin-listen: the own endpoints live there, and these paths are proxied here. */
+  private readonly servesOwnPaths: boolean;
   /** The response in progress on each connection, so a socket-level error never writes into one already started. */
   private readonly responseOn = new WeakMap<Socket, ServerResponse>();
 
@@ -63,7 +69,11 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
     private readonly rateLimiter: RateLimiter,
     private readonly proxy: ProxyMiddleware,
     private readonly shutdown: GracefulShutdownService,
-  ) {}
+    private readonly accessLog: AccessLog,
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+  ) {
+    this.servesOwnPaths = config.adminListen === undefined;
+  }
 
   /** Takes the server's 'request' event over from Express, keeping Express for our own paths. */
   onApplicationBootstrap(): void {
@@ -80,19 +90,25 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
     // While draining, every response ends its connection so the client reconnects elsewhere.
     if (this.shutdown.draining) res.setHeader('connection', 'close');
     const url = req.url ?? '/';
-    if (isOwnPath(url)) {
+    if (this.servesOwnPaths && isOwnPath(url)) {
       this.express!(req, res);
       return;
     }
+    const startedAt = performance.now();
+    identify(req, res);
     if (url.charCodeAt(0) !== 0x2f /* '/' */) {
       sendHttpException(res, new UnsupportedRequestTargetError());
+      this.accessLog.recordRefused(req, 400, 'request target is not a path', startedAt);
       return;
     }
-    void this.forward(req, res);
+    void this.forward(req, res, startedAt);
   };
 
-  private async forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!(await this.rateLimiter.admit(req, res))) return;
+  private async forward(req: IncomingMessage, res: ServerResponse, startedAt: number): Promise<void> {
+    if (!(await this.rateLimiter.admit(req, res))) {
+      this.accessLog.recordRefused(req, 429, 'rate limited', startedAt);
+      return;
+    }
     this.proxy.use(req, res, (error?: unknown) => {
       if (this.shutdown.draining) res.setHeader('connection', 'close');
       sendHttpException(res, toHttpException(error));

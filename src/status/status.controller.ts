@@ -1,0 +1,29 @@
+import { Controller, Get, Header, ParseEnumPipe, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { STATUS_PAGE_CONTENT_SECURITY_POLICY } from './status.page.js';
+import { StatusService } from './status.service.js';
+import type { StatusView } from './status-view.js';
+
+/** Paths this controller serves; the edge dispatcher routes them to Nest instead of the proxy. */
+export const STATUS_PATHS = ['/status'] as const;
+
+const StatusFormat = { html: 'html', json: 'json' } as const;
+type StatusFormat = (typeof StatusFormat)[keyof typeof StatusFormat];
+
+@Controller('status')
+export class StatusController {
+  constructor(private readonly status: StatusService) {}
+
+  /** The page by default; `?format=json` is what the page polls, and what scripts can read. */
+  @Get()
+  // Live numbers: a cached copy would show a backend up after it went down.
+  @Header('cache-control', 'no-store')
+  read(
+    @Query('format', new ParseEnumPipe(StatusFormat, { optional: true })) format: StatusFormat | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): StatusView | string {
+    if (format === 'json') return this.status.view();
+    res.type('html').setHeader('content-security-policy', STATUS_PAGE_CONTENT_SECURITY_POLICY);
+    return this.status.page();
+  }
+}

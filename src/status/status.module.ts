@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { MetricsModule } from '../metrics/metrics.module.js';
+import { recentStatsProvider } from './recent-stats.provider.js';
+import { StatusController } from './status.controller.js';
+import { StatusService } from './status.service.js';
+
+/** GET /status: a self-refreshing page of each backend's state, rates and latency. */
+@Module({
+  imports: [MetricsModule],
+  controllers: [StatusController],
+  providers: [recentStatsProvider, StatusService],
+})
+export class StatusModule {}

@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { RecentSummary } from '../metrics/recent-stats.js';
+import { renderStatusPage, STATUS_PAGE_CONTENT_SECURITY_POLICY } from './status.page.js';
+import type { BackendStatus, StatusView } from './status-view.js';
+
+const quietMinute: RecentSummary = { requestsPerSecond: 0, errorsPerSecond: 0, errorRatio: 0, latencyMs: { p50: null, p90: null, p99: null } };
+
+function backend(overrides: Partial<BackendStatus> & Pick<BackendStatus, 'url'>): BackendStatus {
+  return {
+    availability: 'up',
+    breaker: 'closed',
+    health: 'healthy',
+    inFlight: 0,
+    totals: { requests: 0, responses: 0, errors: 0 },
+    lastMinute: quietMinute,
+    ...overrides,
+  };
+}
+
+function view(backends: BackendStatus[]): StatusView {
+  return {
+    generatedAt: '2026-11-26T05:30:00.000Z',
+    windowSeconds: 60,
+    gateway: {
+      totals: { requests: 1234567, responses: 1234000, errors: 567, aborted: 0, inFlight: 3, rateLimited: 9, retries: 2 },
+      lastMinute: { requestsPerSecond: 20_575.4, errorsPerSecond: 0.5, errorRatio: 0.5 / 20_575.4, latencyMs: { p50: 1.234, p90: 12.34, p99: 1234 } },
+    },
+    backends,
+  };
+}
+
+/** The `<tr>` of one backend, by its (escaped) URL. */
+function rowOf(html: string, escapedUrl: string): string {
+  const match = new RegExp(`<tr[^>]*data-backend="${escapedUrl.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"[^>]*>.*?</tr>`, 's').exec(html);
+  expect(match, `a row for ${escapedUrl}`).not.toBeNull();
+  return match![0];
+}
+
+/** The visible words of a row, tags dropped. */
+function wordsOf(row: string): string {
+  return row.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
+}
+
+describe(renderStatusPage.name, () => {
+  it('labels a backend whose breaker is open as down, in words', () => {
+    const html = renderStatusPage(view([backend({ url: 'http://a:1', availability: 'down', breaker: 'open' })]));
+    const row = rowOf(html, 'http://a:1');
+    expect(wordsOf(row)).toMatch(/^http:\/\/a:1 down open healthy /);
+    expect(row).toContain('<tr class="down"');
+  });
+
+  it('labels a backend that fails its health checks as down, in words', () => {
+    const html = renderStatusPage(view([backend({ url: 'http://a:1', availability: 'down', health: 'unhealthy' })]));
+    expect(wordsOf(rowOf(html, 'http://a:1'))).toMatch(/^http:\/\/a:1 down closed unhealthy /);
+  });
+
+  it('labels a healthy backend up and a half-open one probing', () => {
+    const html = renderStatusPage(
+      view([backend({ url: 'http://a:1' }), backend({ url: 'http://b:2', availability: 'probing', breaker: 'half-open' })]),
+    );
+    expect(wordsOf(rowOf(html, 'http://a:1'))).toMatch(/^http:\/\/a:1 up closed healthy /);
+    expect(wordsOf(rowOf(html, 'http://b:2'))).toMatch(/^http:\/\/b:2 probing half-open healthy /);
+    expect(html).not.toMatch(/>down</);
+  });
+
+  it('escapes a backend URL everywhere it appears, text and attribute', () => {
+    const hostile = `http://x/"><script>alert('x')</script>&`;
+    const html = renderStatusPage(view([backend({ url: hostile })]));
+    expect(html).not.toContain(hostile);
+    expect(html).not.toContain("<script>alert('x')");
+    // Exactly one script element: the page's own.
+    expect(html.match(/<script>/g)).toHaveLength(1);
+    const escaped = 'http://x/&quot;&gt;&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;';
+    expect(html).toContain(`data-backend="${escaped}"`);
+    expect(html).toContain(`<td class="url">${escaped}</td>`);
+  });
+
+  it('shows the last minute per backend: rates, error share and latency percentiles', () => {
+    const lastMinute: RecentSummary = { requestsPerSecond: 150.4, errorsPerSecond: 15.04, errorRatio: 0.1, latencyMs: { p50: 2.5, p90: 48.25, p99: 2500 } };
+    const html = renderStatusPage(view([backend({ url: 'http://a:1', inFlight: 7, lastMinute, totals: { requests: 9000, responses: 8000, errors: 1000 } })]));
+    expect(wordsOf(rowOf(html, 'http://a:1'))).toBe('http://a:1 up closed healthy 7 150 15.0 10.0 % 2.50 ms 48.3 ms 2.50 s 9,000 1,000');
+    // One request in ten failing is worth the colour.
+    expect(rowOf(html, 'http://a:1')).toContain('<td class="bad">10.0 %</td>');
+  });
+
+  it('shows a dash for percentiles of a minute with no requests', () => {
+    const html = renderStatusPage(view([backend({ url: 'http://a:1' })]));
+    expect(wordsOf(rowOf(html, 'http://a:1'))).toBe('http://a:1 up closed healthy 0 0 0 0 % – – – 0 0');
+  });
+
+  it('shows the gateway totals and its last minute', () => {
+    const html = renderStatusPage(view([backend({ url: 'http://a:1' }), backend({ url: 'http://b:2', availability: 'down', breaker: 'open' })]));
+    expect(html).toContain('<dd id="tile-backends-up">1 of 2</dd>');
+    expect(html).toContain('<dd id="tile-rate">20,575</dd>');
+    expect(html).toContain('<dd id="tile-error-ratio">0.002 %</dd>');
+    expect(html).toContain('<dd id="tile-p50">1.23 ms</dd>');
+    expect(html).toContain('<dd id="tile-p99">1.23 s</dd>');
+    expect(html).toContain('<dd id="tile-requests">1,234,567</dd>');
+    expect(html).toContain('<dd id="tile-rate-limited">9</dd>');
+  });
+
+  it('is self-contained: no external script, style, font, image or link', () => {
+    const html = renderStatusPage(view([backend({ url: 'http://a:1' })]));
+    expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)="(?!data:)/);
+    expect(html).not.toMatch(/@import|url\(|@font-face/);
+  });
+
+  it('polls its own JSON with the script the security policy allows', () => {
+    const html = renderStatusPage(view([]));
+    const script = /<script>(.*)<\/script>/s.exec(html)![1];
+    expect(script).toContain("location.pathname + '?format=json'");
+    expect(script).toContain('var REFRESH_MS = 2000;');
+    // The policy names the script by its hash: the page's exact script runs and nothing else.
+    const allowed = /script-src 'sha256-([^']+)'/.exec(STATUS_PAGE_CONTENT_SECURITY_POLICY)![1];
+    expect(allowed).toBe(createHashOf(script));
+    expect(STATUS_PAGE_CONTENT_SECURITY_POLICY).toContain("connect-src 'self'");
+    expect(STATUS_PAGE_CONTENT_SECURITY_POLICY).toContain("default-src 'none'");
+  });
+});
+
+function createHashOf(text: string): string {
+  return createHash('sha256').update(text).digest('base64');
+}

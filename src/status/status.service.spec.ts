@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { type BackendHealth, type BackendState, MetricsService } from '../metrics/metrics.service.js';
+import { RecentStats } from '../metrics/recent-stats.js';
+import { StatusService } from './status.service.js';
+import { backendAvailability } from './status-view.js';
+
+describe(backendAvailability.name, () => {
+  it.each<[BackendState, BackendHealth, string]>([
+    ['closed', 'healthy', 'up'],
+    ['half-open', 'healthy', 'probing'],
+    ['open', 'healthy', 'down'],
+    ['closed', 'unhealthy', 'down'],
+    ['half-open', 'unhealthy', 'down'],
+    ['open', 'unhealthy', 'down'],
+  ])('reads a %s breaker and %s checks as %s', (state, health, availability) => {
+    expect(backendAvailability(state, health)).toBe(availability);
+  });
+});
+
+describe(StatusService.name, () => {
+  function setUp() {
+    const metrics = new MetricsService();
+    let nowMs = 1_700_000_000_000;
+    const recent = new RecentStats({ now: () => nowMs });
+    const status = new StatusService(metrics, recent);
+    return { metrics, recent, status, advance: (ms: number) => (nowMs += ms) };
+  }
+
+  it('lists every backend in the configured order, with its state, counters and last minute', () => {
+    const { metrics, recent, status } = setUp();
+    metrics.backend('http://a:1');
+    metrics.backend('http://b:2');
+    metrics.breakerChanged('http://b:2', 'open');
+    metrics.backend('http://b:2').errors = 5;
+    recent.record('http://a:1', { status: 200, durationMs: 4 });
+    recent.record('http://b:2', { status: 502, durationMs: 1 });
+
+    const view = status.view();
+    expect(view.backends.map((backend) => [backend.url, backend.availability, backend.breaker, backend.health])).toEqual([
+      ['http://a:1', 'up', 'closed', 'healthy'],
+      ['http://b:2', 'down', 'open', 'healthy'],
+    ]);
+    expect(view.backends[1].totals.errors).toBe(5);
+    expect(view.backends[0].lastMinute.requestsPerSecond).toBe(1);
+    expect(view.backends[1].lastMinute.errorRatio).toBe(1);
+    expect(view.windowSeconds).toBe(60);
+  });
+
+  it('reports the gateway totals of the counters and the last minute of every request', () => {
+    const { metrics, recent, status } = setUp();
+    metrics.requests = 10;
+    metrics.responses = 7;
+    metrics.errors = 2;
+    metrics.rateLimited = 4;
+    recent.record(undefined, { status: 503, durationMs: 1 });
+    const { gateway } = status.view();
+    expect(gateway.totals).toEqual({ requests: 10, responses: 7, errors: 2, aborted: 0, inFlight: 1, rateLimited: 4, retries: 0 });
+    expect(gateway.lastMinute).toMatchObject({ requestsPerSecond: 1, errorsPerSecond: 1 });
+  });
+
+  it('renders the same view as a page', () => {
+    const { metrics, status } = setUp();
+    metrics.backend('http://a:1').health = 'unhealthy';
+    expect(status.page()).toMatch(/data-backend="http:\/\/a:1".*<span class="badge down">down<\/span>/s);
+  });
+});
