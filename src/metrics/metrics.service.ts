@@ -23,6 +23,12 @@ export interface CompletedRequest {
 
 export type CompletedRequestListener = (request: CompletedRequest) => void;
 
+/**
+ * One try at a backend is over. Positional arguments, because one is reported per try.
+ * @param status the backend's answer; 502 when it gave none (refused, reset, timed out); 499 when the client left first.
+ */
+export type CompletedTryListener = (backend: string, status: number, durationMs: number) => void;
+
 /** Counters of one backend. A request that fails over counts once at each backend it tried. */
 export class BackendCounters {
   /** Attempts sent to this backend. */
@@ -62,6 +68,7 @@ export class MetricsService {
 
   private readonly backends = new Map<string, BackendCounters>();
   private readonly completedListeners: CompletedRequestListener[] = [];
+  private readonly tryListeners: CompletedTryListener[] = [];
 
   /** The counters of a backend, created on first use; register backends in their configured order. */
   backend(url: string): BackendCounters {
@@ -86,6 +93,16 @@ export class MetricsService {
   /** Called once per proxied request, when it is over. */
   requestCompleted(request: CompletedRequest): void {
     for (const listener of this.completedListeners) listener(request);
+  }
+
+  /** Subscribes to every finished try at a backend (per-backend recent rates). */
+  onTryCompleted(listener: CompletedTryListener): void {
+    this.tryListeners.push(listener);
+  }
+
+  /** Called once per try, when it is over. */
+  tryCompleted(backend: string, status: number, durationMs: number): void {
+    for (const listener of this.tryListeners) listener(backend, status, durationMs);
   }
 
   /** A backend's breaker changed state. */

@@ -16,11 +16,25 @@ describe(RecentStats.name, () => {
   let nowMs: number;
   let stats: RecentStats;
   const ok = (durationMs = 5) => ({ status: 200, durationMs });
+  /** A request answered at its first try: one try at its backend (if any), one request in the total. */
+  const record = (backend: string | undefined, request: { status: number; durationMs: number }) => {
+    stats.recordRequest(request);
+    if (backend !== undefined) stats.recordTry(backend, request.status, request.durationMs);
+  };
 
   beforeEach(() => {
     // Not a multiple of a minute, so slot arithmetic cannot line up by accident.
     nowMs = 1_700_000_012_345;
     stats = new RecentStats({ now: () => nowMs });
+  });
+
+  it('counts a failed try at its backend although the request succeeded elsewhere', () => {
+    stats.recordTry(BACKEND, 502, 1);
+    stats.recordTry(OTHER, 200, 3);
+    stats.recordRequest(ok(4));
+    expect(stats.backend(BACKEND)).toMatchObject({ requestsPerSecond: 1, errorsPerSecond: 1, errorRatio: 1 });
+    expect(stats.backend(OTHER)).toMatchObject({ requestsPerSecond: 1, errorsPerSecond: 0 });
+    expect(stats.total()).toMatchObject({ requestsPerSecond: 1, errorsPerSecond: 0 });
   });
 
   it('reads zero rates and no percentiles before any request', () => {
@@ -31,7 +45,7 @@ describe(RecentStats.name, () => {
   it('reads the request rate over the last minute', () => {
     // 10 requests a second for a whole minute.
     for (let second = 0; second < WINDOW_SECONDS; second++) {
-      for (let i = 0; i < 10; i++) stats.record(BACKEND, ok());
+      for (let i = 0; i < 10; i++) record(BACKEND, ok());
       nowMs += 1000;
     }
     nowMs -= 1000; // still inside the last recorded second
@@ -41,7 +55,7 @@ describe(RecentStats.name, () => {
 
   it('divides by the seconds since it started while it is younger than a minute', () => {
     for (let second = 0; second < 5; second++) {
-      for (let i = 0; i < 4; i++) stats.record(BACKEND, ok());
+      for (let i = 0; i < 4; i++) record(BACKEND, ok());
       nowMs += 1000;
     }
     nowMs -= 1000;
@@ -49,7 +63,7 @@ describe(RecentStats.name, () => {
   });
 
   it('counts a status of 500 or more as an error, and nothing below', () => {
-    for (const status of [200, 302, 404, 429, 499, 500, 502, 503, 504]) stats.record(BACKEND, { status, durationMs: 1 });
+    for (const status of [200, 302, 404, 429, 499, 500, 502, 503, 504]) record(BACKEND, { status, durationMs: 1 });
     const summary = stats.backend(BACKEND);
     expect(summary.requestsPerSecond).toBe(9);
     expect(summary.errorsPerSecond).toBe(4);
@@ -57,11 +71,11 @@ describe(RecentStats.name, () => {
   });
 
   it('keeps each backend apart, and the gateway total over all of them', () => {
-    stats.record(BACKEND, { status: 502, durationMs: 1 });
-    stats.record(OTHER, ok());
-    stats.record(OTHER, ok());
+    record(BACKEND, { status: 502, durationMs: 1 });
+    record(OTHER, ok());
+    record(OTHER, ok());
     // No backend was picked (all breakers open): the gateway counts it, no backend does.
-    stats.record(undefined, { status: 503, durationMs: 0.2 });
+    record(undefined, { status: 503, durationMs: 0.2 });
     expect(stats.backend(BACKEND)).toMatchObject({ requestsPerSecond: 1, errorsPerSecond: 1, errorRatio: 1 });
     expect(stats.backend(OTHER)).toMatchObject({ requestsPerSecond: 2, errorsPerSecond: 0, errorRatio: 0 });
     expect(stats.total()).toMatchObject({ requestsPerSecond: 4, errorsPerSecond: 2, errorRatio: 0.5 });
@@ -70,7 +84,7 @@ describe(RecentStats.name, () => {
   it('reads p50, p90 and p99 of the last minute within one bucket of the truth', () => {
     // 1..1000 ms, spread over the minute so every percentile merges many buckets.
     for (let ms = 1; ms <= 1000; ms++) {
-      stats.record(BACKEND, ok(ms));
+      record(BACKEND, ok(ms));
       if (ms % 20 === 0) nowMs += 1000;
     }
     nowMs -= 1000;
@@ -83,22 +97,22 @@ describe(RecentStats.name, () => {
   });
 
   it('reads a tail that only a few requests have: p99 of 99 fast and 1 slow', () => {
-    for (let i = 0; i < 98; i++) stats.record(BACKEND, ok(2));
-    stats.record(BACKEND, ok(2));
-    stats.record(BACKEND, ok(800));
+    for (let i = 0; i < 98; i++) record(BACKEND, ok(2));
+    record(BACKEND, ok(2));
+    record(BACKEND, ok(800));
     const { p50, p90, p99 } = stats.backend(BACKEND).latencyMs;
     expectWithinOneBucket(p50, 2);
     expectWithinOneBucket(p90, 2);
     expectWithinOneBucket(p99, 2);
     // One slow request of a hundred is the 100th percentile, not the 99th; two make the 99th slow.
-    stats.record(BACKEND, ok(800));
+    record(BACKEND, ok(800));
     expectWithinOneBucket(stats.backend(BACKEND).latencyMs.p99, 800);
   });
 
   it('forgets a request once it is more than a minute old', () => {
-    stats.record(BACKEND, { status: 500, durationMs: 3000 });
+    record(BACKEND, { status: 500, durationMs: 3000 });
     nowMs += 59_000;
-    stats.record(BACKEND, ok(10));
+    record(BACKEND, ok(10));
     expect(stats.backend(BACKEND).requestsPerSecond).toBeCloseTo(2 / 60);
     expect(stats.backend(BACKEND).errorsPerSecond).toBeCloseTo(1 / 60);
 
@@ -110,9 +124,9 @@ describe(RecentStats.name, () => {
   });
 
   it('does not add a new second to what its slot held a minute ago', () => {
-    stats.record(BACKEND, { status: 500, durationMs: 3000 });
+    record(BACKEND, { status: 500, durationMs: 3000 });
     nowMs += 60_000; // the same slot of the ring, one turn later
-    stats.record(BACKEND, ok(10));
+    record(BACKEND, ok(10));
     const summary = stats.backend(BACKEND);
     expect(summary.requestsPerSecond).toBeCloseTo(1 / 60);
     expect(summary.errorRatio).toBe(0);
@@ -120,7 +134,7 @@ describe(RecentStats.name, () => {
   });
 
   it('reads an idle minute as zero', () => {
-    for (let i = 0; i < 1000; i++) stats.record(BACKEND, { status: i % 2 ? 200 : 500, durationMs: 7 });
+    for (let i = 0; i < 1000; i++) record(BACKEND, { status: i % 2 ? 200 : 500, durationMs: 7 });
     nowMs += 60_000;
     expect(stats.backend(BACKEND)).toEqual({ requestsPerSecond: 0, errorsPerSecond: 0, errorRatio: 0, latencyMs: { p50: null, p90: null, p99: null } });
     expect(stats.total().requestsPerSecond).toBe(0);
@@ -130,12 +144,12 @@ describe(RecentStats.name, () => {
   });
 
   it('holds fixed memory per backend, however much traffic it records', () => {
-    stats.record(BACKEND, ok());
-    stats.record(OTHER, ok());
+    record(BACKEND, ok());
+    record(OTHER, ok());
     const bytesAtStart = stats.byteLength;
     // Ten minutes at 200 req/s with latencies across every bucket, statuses of every kind.
     for (let second = 0; second < 600; second++) {
-      for (let i = 0; i < 200; i++) stats.record(i % 2 ? BACKEND : OTHER, { status: 200 + (i % 4) * 100, durationMs: 2 ** (i % 40) / 100 });
+      for (let i = 0; i < 200; i++) record(i % 2 ? BACKEND : OTHER, { status: 200 + (i % 4) * 100, durationMs: 2 ** (i % 40) / 100 });
       nowMs += 1000;
     }
     expect(stats.byteLength).toBe(bytesAtStart);
@@ -146,8 +160,10 @@ describe(RecentStats.name, () => {
 
   it('stops giving new backends a window past its limit, still counting them in the total', () => {
     const limited = new RecentStats({ now: () => nowMs, maxBackends: 1 });
-    limited.record(BACKEND, ok());
-    limited.record(OTHER, ok());
+    for (const backend of [BACKEND, OTHER]) {
+      limited.recordRequest(ok());
+      limited.recordTry(backend, 200, 5);
+    }
     expect(limited.backend(BACKEND).requestsPerSecond).toBe(1);
     expect(limited.backend(OTHER).requestsPerSecond).toBe(0);
     expect(limited.total().requestsPerSecond).toBe(2);
@@ -156,7 +172,7 @@ describe(RecentStats.name, () => {
 
   it('uses Date.now when no clock is given', () => {
     const real = new RecentStats();
-    real.record(BACKEND, ok());
+    real.recordTry(BACKEND, 200, 5);
     expect(real.backend(BACKEND).requestsPerSecond).toBeGreaterThan(0);
   });
 });

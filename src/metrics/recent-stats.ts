@@ -156,9 +156,10 @@ export interface RecentStatsOptions {
 }
 
 /**
- * Request and error rates and latency percentiles over the last minute, per backend and for the
- * whole gateway. Cheap enough to record every proxied request: two window updates, no allocation
- * once a backend's window exists.
+ * Request and error rates and latency percentiles over the last minute: per backend, of the tries
+ * it got; for the whole gateway, of the requests as clients saw them. Cheap enough to record every
+ * proxied request: a window update per try and one per request, no allocation once a backend's
+ * window exists.
  */
 export class RecentStats {
   private readonly now: () => number;
@@ -173,15 +174,21 @@ export class RecentStats {
     this.startSecond = this.currentSecond();
   }
 
-  /** Counts one finished request: at its backend (if one was picked) and in the gateway's total. */
-  record(backend: string | undefined, request: RecentRequest): void {
-    const second = this.currentSecond();
-    this.gateway.record(second, request.status, request.durationMs);
-    if (backend === undefined) return;
-    this.windowOf(backend)?.record(second, request.status, request.durationMs);
+  /** Counts one finished request, as its client saw it, in the gateway's total. */
+  recordRequest(request: RecentRequest): void {
+    this.gateway.record(this.currentSecond(), request.status, request.durationMs);
   }
 
-  /** One backend's last minute; all zero for a backend that has had no request. */
+  /**
+   * Counts one try at a backend: a request retried elsewhere counts at every backend it tried, so a
+   * failing backend shows its failures even when the client never saw them.
+   * @param status the backend's answer; 5xx (502 for no answer at all) when the try failed.
+   */
+  recordTry(backend: string, status: number, durationMs: number): void {
+    this.windowOf(backend)?.record(this.currentSecond(), status, durationMs);
+  }
+
+  /** One backend's last minute of tries; all zero for a backend that has had none. */
   backend(url: string): RecentSummary {
     const second = this.currentSecond();
     return (this.windows.get(url) ?? EMPTY_WINDOW).summarize(second, this.spanSeconds(second));

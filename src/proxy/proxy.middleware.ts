@@ -282,17 +282,23 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
     exchange.attempt = undefined;
     exchange.releaseSlot?.();
     exchange.releaseSlot = undefined;
-    exchange.triedMs += performance.now() - exchange.tryStartedAt;
+    const tryMs = performance.now() - exchange.tryStartedAt;
+    exchange.triedMs += tryMs;
     const backend = exchange.backend!;
     backend.inFlight--;
+    let status: number;
     if (failure !== undefined) {
       backend.errors++;
       attempt.fail(failure);
+      status = 502; // no usable answer from this backend, whatever it started to send
     } else if (exchange.answered) {
       backend.responses++;
+      status = exchange.status;
     } else {
       attempt.abandon();
+      status = 499;
     }
+    this.metrics.tryCompleted(backend.url, status, tryMs);
   }
 
   private releaseRetrySlot(exchange: Exchange): void {

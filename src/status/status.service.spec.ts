@@ -32,8 +32,9 @@ describe(StatusService.name, () => {
     metrics.backend('http://b:2');
     metrics.breakerChanged('http://b:2', 'open');
     metrics.backend('http://b:2').errors = 5;
-    recent.record('http://a:1', { status: 200, durationMs: 4 });
-    recent.record('http://b:2', { status: 502, durationMs: 1 });
+    recent.recordTry('http://a:1', 200, 4);
+    recent.recordTry('http://b:2', 502, 1);
+    recent.recordRequest({ status: 200, durationMs: 5 });
 
     const view = status.view();
     expect(view.backends.map((backend) => [backend.url, backend.availability, backend.breaker, backend.health])).toEqual([
@@ -52,7 +53,7 @@ describe(StatusService.name, () => {
     metrics.responses = 7;
     metrics.errors = 2;
     metrics.rateLimited = 4;
-    recent.record(undefined, { status: 503, durationMs: 1 });
+    recent.recordRequest({ status: 503, durationMs: 1 });
     const { gateway } = status.view();
     expect(gateway.totals).toEqual({ requests: 10, responses: 7, errors: 2, aborted: 0, inFlight: 1, rateLimited: 4, retries: 0 });
     expect(gateway.lastMinute).toMatchObject({ requestsPerSecond: 1, errorsPerSecond: 1 });
