@@ -9,20 +9,27 @@ import { unmapIpv4 } from './forwarded-headers.js';
 import { identityOf } from './request-identity.js';
 
 /** Socket byte counts at the end of the previous request on the same connection. */
-const COUNTED = Symbol('gateway.counted');
-type CountedSocket = Socket & { [COUNTED]?: { read: number; written: number } };
+const READ_BEFORE = Symbol('gateway.readBefore');
+const WRITTEN_BEFORE = Symbol('gateway.writtenBefore');
+type CountedSocket = Socket & { [READ_BEFORE]?: number; [WRITTEN_BEFORE]?: number };
 
 /**
- * Bytes this request moved on its connection, headers included (as NGINX's $request_length and
- * $bytes_sent): the socket's counters since the previous request on it ended.
+ * Bytes this request read on its connection, headers included (as NGINX's $request_length): the
+ * socket's count since the previous request on it ended. `bytesOut` (after) must follow.
  */
-function bytesMoved(socket: Socket): { bytesIn: number; bytesOut: number } {
-  const counted = socket as CountedSocket;
-  const before = counted[COUNTED] ?? { read: 0, written: 0 };
+function bytesIn(socket: CountedSocket): number {
   const read = socket.bytesRead;
+  const moved = read - (socket[READ_BEFORE] ?? 0);
+  socket[READ_BEFORE] = read;
+  return moved;
+}
+
+/** Bytes this request wrote on its connection, headers included (as NGINX's $bytes_sent). */
+function bytesOut(socket: CountedSocket): number {
   const written = socket.bytesWritten;
-  counted[COUNTED] = { read, written };
-  return { bytesIn: read - before.read, bytesOut: written - before.written };
+  const moved = written - (socket[WRITTEN_BEFORE] ?? 0);
+  socket[WRITTEN_BEFORE] = written;
+  return moved;
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
@@ -58,7 +65,8 @@ export class AccessLog {
         backend: exchange.upstream?.url ?? null,
         upstreamMs: upstreamMs === undefined ? null : round(upstreamMs),
         ms: round(durationMs),
-        ...bytesMoved(req.socket),
+        bytesIn: bytesIn(req.socket),
+        bytesOut: bytesOut(req.socket),
         retries: exchange.retries,
         cause: exchange.cause ?? null,
       },
@@ -81,7 +89,8 @@ export class AccessLog {
         backend: null,
         upstreamMs: null,
         ms: round(performance.now() - startedAt),
-        ...bytesMoved(req.socket),
+        bytesIn: bytesIn(req.socket),
+        bytesOut: bytesOut(req.socket),
         retries: 0,
         cause,
       },

@@ -12,7 +12,7 @@ import { sendHttpException } from './error-response.js';
 import { toHttpException, UnsupportedRequestTargetError } from './proxy-errors.js';
 import { ProxyMiddleware } from './proxy.middleware.js';
 import { RateLimiter } from './rate-limiter.js';
-import { identify } from './request-identity.js';
+import { identify, identityOf } from './request-identity.js';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -95,9 +95,9 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
       return;
     }
     const startedAt = performance.now();
-    identify(req, res);
+    const { requestId } = identify(req);
     if (url.charCodeAt(0) !== 0x2f /* '/' */) {
-      sendHttpException(res, new UnsupportedRequestTargetError());
+      sendHttpException(res, new UnsupportedRequestTargetError(), { 'x-request-id': requestId });
       this.accessLog.recordRefused(req, 400, 'request target is not a path', startedAt);
       return;
     }
@@ -111,7 +111,7 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
     }
     this.proxy.use(req, res, (error?: unknown) => {
       if (this.shutdown.draining) res.setHeader('connection', 'close');
-      sendHttpException(res, toHttpException(error));
+      sendHttpException(res, toHttpException(error), { 'x-request-id': identityOf(req).requestId });
     });
   }
 

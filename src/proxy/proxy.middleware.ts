@@ -12,7 +12,7 @@ import { AccessLog } from './access-log.js';
 import { attachExchange, Exchange, exchangeOf, type Next } from './exchange.js';
 import { prepareRequestHeaders } from './forwarded-headers.js';
 import { NoUpstreamAvailableError, toHttpException, UpstreamTimeoutError } from './proxy-errors.js';
-import { identify } from './request-identity.js';
+import { identify, identityOf } from './request-identity.js';
 import { readRequestBody } from './request-body.js';
 import { RetryBudget } from './retry-budget.js';
 import { type FailureKind, failureKindOf, isIdempotentRequest, retryAllowed } from './retry-rules.js';
@@ -91,7 +91,7 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
 
   use(req: IncomingMessage, res: ServerResponse, next: Next): void {
     // The dispatcher has usually done this already; a middleware mounted on its own does it here.
-    identify(req, res);
+    identify(req);
     const exchange = new Exchange(req, res, next, hasNoBody(req), isIdempotentRequest(req.method, req.headers));
     attachExchange(exchange);
     this.metrics.requests++;
@@ -271,7 +271,11 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
     }
     // A response that was under way when the drain began is its connection's last.
     if (this.shutdown.draining) res.setHeader('connection', 'close');
-    res.writeHead(response.status, response.statusMessage, response.headers);
+    const { headers } = response;
+    const requestId = identityOf(exchange.req).requestId;
+    if (Array.isArray(headers)) headers.push('x-request-id', requestId);
+    else headers['x-request-id'] = requestId;
+    res.writeHead(response.status, response.statusMessage, headers);
     response.body.pipe(res);
   }
 

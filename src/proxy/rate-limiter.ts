@@ -11,6 +11,7 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { ClientAddressResolver } from './client-address.js';
 import { sendHttpException } from './error-response.js';
 import { RateLimitedError } from './proxy-errors.js';
+import { identityOf } from './request-identity.js';
 
 /** The one throttler the gateway configures: `--rate-limit` requests per one-second window. */
 export function gatewayThrottlerOptions(config: GatewayConfig, storage?: ThrottlerStorage): ThrottlerModuleOptions {
@@ -74,6 +75,7 @@ export class RateLimiter {
     this.metrics.rateLimited++;
     const retryAfter = Math.max(1, record.timeToBlockExpire);
     sendHttpException(res, new RateLimitedError(limit, retryAfter), {
+      'x-request-id': identityOf(req).requestId,
       'retry-after': retryAfter,
       'x-ratelimit-limit': limit,
       'x-ratelimit-remaining': 0,

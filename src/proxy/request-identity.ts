@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomFillSync, randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /** 1 to 128 visible ASCII characters: what a request id may be before we trust it into logs. */
@@ -39,9 +39,29 @@ export function traceContextOf(headers: IncomingHttpHeaders): TraceContext {
       return { traceparent: incoming, traceId: match[2] };
     }
   }
-  const traceId = randomUUID().replaceAll('-', '');
-  const parentId = randomUUID().slice(0, 18).replaceAll('-', '');
-  return { traceparent: `00-${traceId}-${parentId}-01`, traceId };
+  const traceId = randomHex(16);
+  return { traceparent: `00-${traceId}-${randomHex(8)}-01`, traceId };
+}
+
+/** Random bytes drawn in batches (as randomUUID does), because a trace is started per request. */
+const pool = Buffer.alloc(4_096);
+let poolOffset = pool.length;
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
+/** `bytes` random bytes as lower-case hex, never all zeros (W3C forbids an all-zero id). */
+function randomHex(bytes: number): string {
+  if (poolOffset + bytes > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  let hex = '';
+  let allZero = true;
+  for (let i = poolOffset; i < poolOffset + bytes; i++) {
+    hex += HEX[pool[i]];
+    if (pool[i] !== 0) allZero = false;
+  }
+  poolOffset += bytes;
+  return allZero ? randomHex(bytes) : hex;
 }
 
 /** A request's id and trace, fixed once at the edge. */
@@ -54,17 +74,17 @@ const IDENTITY = Symbol('gateway.identity');
 type IdentifiedRequest = { headers: IncomingHttpHeaders; [IDENTITY]?: RequestIdentity };
 
 /**
- * Gives the request its id and trace: both go to the backend in the request's headers, the id back
- * to the client on the response (set before any answer is written, so every answer carries it).
+ * Gives the request its id and trace; both go to the backend in the request's headers. Whoever
+ * writes the response adds the id to it (with the other headers, not by setHeader, which would put
+ * every proxied response on writeHead's slow path).
  */
-export function identify(req: IdentifiedRequest, res: { setHeader(name: string, value: string): unknown }): RequestIdentity {
+export function identify(req: IdentifiedRequest): RequestIdentity {
   const cached = req[IDENTITY];
   if (cached) return cached;
   const requestId = requestIdOf(req.headers);
   const { traceparent, traceId } = traceContextOf(req.headers);
   req.headers['x-request-id'] = requestId;
   req.headers.traceparent = traceparent;
-  res.setHeader('x-request-id', requestId);
   return (req[IDENTITY] = { requestId, traceId });
 }
 
