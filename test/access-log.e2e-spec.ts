@@ -1,9 +1,9 @@
-import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from './support/backend.js';
 import { type GatewayProcess, spawnGateway } from './support/gateway-process.js';
 import { rawRequest } from './support/http.js';
+import { freePort } from './support/ports.js';
 
 interface LogLine {
   level: number;
@@ -18,15 +18,6 @@ function linesOf(gateway: GatewayProcess): LogLine[] {
     .stdout.split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as LogLine);
-}
-
-/** A loopback port nothing listens on, for a gateway whose start-up line is not logged. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 async function waitUntilServing(port: number): Promise<void> {

@@ -1,22 +1,14 @@
-import net from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type TestGateway } from './support/gateway.js';
 import { ENGINES } from './support/engines.js';
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { freePort } from './support/ports.js';
 
 describe.each(ENGINES)('every backend down (%s)', (engine) => {
   let gateway: TestGateway;
 
   beforeAll(async () => {
-    const ports = [await closedPort(), await closedPort()];
+    const ports = [await freePort(), await freePort()];
     gateway = await startGateway([`--proxy-engine=${engine}`, 
       `--backends=${ports.map((port) => `http://127.0.0.1:${port}`).join(',')}`,
       '--breaker-failures=2',

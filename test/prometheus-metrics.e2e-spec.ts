@@ -1,4 +1,3 @@
-import net from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from './support/backend.js';
@@ -6,6 +5,7 @@ import { ENGINES } from './support/engines.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
 import { rawRequest } from './support/http.js';
 import { type Exposition, histogramSeries, parseExposition, sampleValue } from './support/prometheus-text.js';
+import { freePort } from './support/ports.js';
 
 /** What a Prometheus server sends when it scrapes. */
 const PROMETHEUS_ACCEPT =
@@ -15,15 +15,6 @@ const TEXT_FORMAT = 'text/plain; version=0.0.4; charset=utf-8';
 const BUCKETS = ['0.001', '0.0025', '0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '+Inf'];
 /** Per client address, per second: high enough for the scenario's own traffic, low enough to reach. */
 const RATE_LIMIT = 20;
-
-/** A loopback port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe.each(ENGINES)('GET /metrics for Prometheus (%s)', (engine) => {
   let backend: TestBackend;
@@ -42,7 +33,7 @@ describe.each(ENGINES)('GET /metrics for Prometheus (%s)', (engine) => {
 
   beforeAll(async () => {
     backend = await startBackend({ name: 'live' });
-    deadUrl = `http://127.0.0.1:${await closedPort()}`;
+    deadUrl = `http://127.0.0.1:${await freePort()}`;
     gateway = await startGateway([
       `--backends=${backend.url},${deadUrl}`,
       `--proxy-engine=${engine}`,

@@ -34,6 +34,16 @@ function bytesOut(socket: CountedSocket): number {
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
+/** How a request went, as the log line says it. */
+interface Outcome {
+  readonly status: number;
+  readonly backend: string | null;
+  readonly upstreamMs: number | null;
+  readonly ms: number;
+  readonly retries: number;
+  readonly cause: string | null;
+}
+
 /**
  * One JSON line per request the gateway answered on its proxy path, through the shared pino logger
  * (asynchronous: logging never blocks the event loop). `--access-log=false` turns it off; lines are
@@ -51,31 +61,30 @@ export class AccessLog {
 
   /** A proxied request is over. `upstreamMs` is undefined when no backend answered. */
   recordProxied(exchange: Exchange, status: number, durationMs: number, upstreamMs: number | undefined): void {
-    if (!this.logger) return;
-    const { req } = exchange;
-    const { requestId, traceId } = identityOf(req);
-    this.logger.info(
-      {
-        reqId: requestId,
-        traceId,
-        client: this.clientOf(req),
-        method: req.method,
-        url: req.url,
-        status,
-        backend: exchange.upstream?.url ?? null,
-        upstreamMs: upstreamMs === undefined ? null : round(upstreamMs),
-        ms: round(durationMs),
-        bytesIn: bytesIn(req.socket),
-        bytesOut: bytesOut(req.socket),
-        retries: exchange.retries,
-        cause: exchange.cause ?? null,
-      },
-      'request completed',
-    );
+    this.write(exchange.req, 'request completed', {
+      status,
+      backend: exchange.upstream?.url ?? null,
+      upstreamMs: upstreamMs === undefined ? null : round(upstreamMs),
+      ms: round(durationMs),
+      retries: exchange.retries,
+      cause: exchange.cause ?? null,
+    });
   }
 
   /** A request the gateway answered before proxying it (429 rate limited, 400 bad target). */
   recordRefused(req: IncomingMessage, status: number, cause: string, startedAt: number): void {
+    this.write(req, 'request refused', {
+      status,
+      backend: null,
+      upstreamMs: null,
+      ms: round(performance.now() - startedAt),
+      retries: 0,
+      cause,
+    });
+  }
+
+  /** One line: who asked what, then how it went. */
+  private write(req: IncomingMessage, message: string, outcome: Outcome): void {
     if (!this.logger) return;
     const { requestId, traceId } = identityOf(req);
     this.logger.info(
@@ -85,16 +94,16 @@ export class AccessLog {
         client: this.clientOf(req),
         method: req.method,
         url: req.url,
-        status,
-        backend: null,
-        upstreamMs: null,
-        ms: round(performance.now() - startedAt),
+        status: outcome.status,
+        backend: outcome.backend,
+        upstreamMs: outcome.upstreamMs,
+        ms: outcome.ms,
         bytesIn: bytesIn(req.socket),
         bytesOut: bytesOut(req.socket),
-        retries: 0,
-        cause,
+        retries: outcome.retries,
+        cause: outcome.cause,
       },
-      'request refused',
+      message,
     );
   }
 
