@@ -3,6 +3,15 @@ import https from 'node:https';
 import type { UpstreamBreaker } from '../breaker/upstream-breaker.js';
 import { InflightCap } from './inflight-cap.js';
 
+/**
+ * The path on a backend for a gateway path: `/api/` + `/users?x` -> `/api/users?x`, the backend's
+ * prefix joined as http-proxy-middleware joins it (and Go's reverse proxy: `/api/` + `/` -> `/api/`).
+ */
+export function upstreamPath(prefix: string, url: string): string {
+  if (prefix === '/') return url;
+  return url.startsWith('/') ? prefix + url.slice(1) : prefix + url;
+}
+
 /** One backend the gateway proxies to, with its own keep-alive connection pool. */
 export class Upstream {
   /** The base URL as configured, e.g. `http://localhost:8080`: the backend's name in metrics and logs. */
@@ -37,6 +46,11 @@ export class Upstream {
     // LIFO reuses the most recently used socket, so idle ones age out instead of going stale; as
     // many idle sockets are kept as may be open, so a burst does not reconnect what it just closed.
     this.agent = new Agent({ keepAlive: true, scheduling: 'lifo', maxSockets, maxFreeSockets: maxSockets });
+  }
+
+  /** This backend's path for a gateway path (its prefix first). */
+  pathFor(url: string): string {
+    return upstreamPath(this.target.pathname, url);
   }
 
   /** The one answer to "can this upstream take traffic?"; every signal about a backend composes here. */

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Upstream } from '../balancer/upstream.js';
 import { UpstreamBreaker } from '../breaker/upstream-breaker.js';
 import { parseGatewayConfig } from '../config/parse-gateway-config.js';
-import { healthCheckPath, HttpHealthProbe } from './http-health.probe.js';
+import { HttpHealthProbe } from './http-health.probe.js';
 
 /** A backend on 127.0.0.1 that records the paths it is asked for and answers with `handler`. */
 interface PathRecordingBackend {
@@ -123,14 +123,3 @@ describe(HttpHealthProbe.name, () => {
   });
 });
 
-describe(healthCheckPath.name, () => {
-  it.each([
-    ['/', '/healthz', '/healthz'],
-    ['/', '/', '/'],
-    ['/api/', '/healthz', '/api/healthz'],
-    ['/api/', '/', '/api/'],
-    ['/api/', '/status?full=1', '/api/status?full=1'],
-  ])('joins the backend prefix %j and the check path %j into %j, as the proxy joins request paths', (prefix, path, expected) => {
-    expect(healthCheckPath(prefix, path)).toBe(expected);
-  });
-});

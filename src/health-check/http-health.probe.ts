@@ -6,15 +6,6 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js'
 import type { HealthProbe } from './health-probe.js';
 
 /**
- * `/api/` + `/healthz` -> `/api/healthz`: the backend's path prefix joins the check's path as it
- * joins every proxied path (the proxy's own join lives in proxy/, which nothing may import).
- */
-export function healthCheckPath(prefix: string, path: string): string {
-  if (prefix === '/') return path;
-  return path.startsWith('/') ? prefix + path.slice(1) : prefix + path;
-}
-
-/**
  * `GET <prefix><--health-check-path>` on a connection of its own: a pass is a 2xx or 3xx answer
  * within --health-check-timeout; any other status, a refused or reset connection, or silence is a
  * failure. The check stays out of the backend's keep-alive pool, so it neither waits behind
@@ -39,7 +30,7 @@ export class HttpHealthProbe implements HealthProbe {
       const { request } = upstream.target.protocol === 'https:' ? https : http;
       const req = request(upstream.target, {
         method: 'GET',
-        path: healthCheckPath(upstream.target.pathname, this.path),
+        path: upstream.pathFor(this.path),
         agent: false,
       });
       // The timeout bounds the whole check, body included, not just one idle stretch of the socket.

@@ -10,12 +10,6 @@ import type { TransportEvents, UpstreamTransport } from './upstream-transport.js
 /** Request headers undici refuses to take from a caller: it frames the message itself. */
 const FRAMED_BY_UNDICI = ['transfer-encoding', 'expect'] as const;
 
-/** `/api/` + `/users?x` -> `/api/users?x`, as http-proxy-middleware joins a backend's path prefix. */
-export function upstreamPath(prefix: string, url: string): string {
-  if (prefix === '/') return url;
-  return url.startsWith('/') ? prefix + url.slice(1) : prefix + url;
-}
-
 function bodyOf(exchange: Exchange): Buffer | Readable | null {
   const { body } = exchange;
   switch (body.replay) {
@@ -69,7 +63,7 @@ export class UndiciTransport implements UpstreamTransport {
     this.pools
       .get(upstream!)!
       .request({
-        path: upstreamPath(upstream!.target.pathname, req.url ?? '/'),
+        path: upstream!.pathFor(req.url ?? '/'),
         method: req.method as 'GET',
         headers,
         body: bodyOf(exchange),
