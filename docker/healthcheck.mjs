@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// The container's HEALTHCHECK: GET /health on the gateway's own --listen address (LISTEN).
+// The container's HEALTHCHECK: GET /health where the gateway serves it: ADMIN_LISTEN when set
+// (--admin-listen moves its own endpoints there), else LISTEN.
 // Exits 0 when the gateway answers 200 within two seconds, 1 otherwise.
 import http from 'node:http';
 
-const listen = process.env.LISTEN || ':3000';
+const listen = process.env.ADMIN_LISTEN || process.env.LISTEN || ':3000';
 const separator = listen.lastIndexOf(':');
 const port = Number(listen.slice(separator + 1));
 let host = listen.slice(0, separator).replace(/^\[|\]$/g, '');
