@@ -130,22 +130,19 @@ export class PrometheusExporter {
         this.set(metrics.inFlight);
       },
     });
+    this.mirrorTotal('gateway_retries_total', 'Tries made again after a failed one.', () => metrics.retries);
+    this.mirrorTotal('gateway_rate_limited_total', 'Requests refused with 429 Too Many Requests by the rate limiter.', () => metrics.rateLimited);
+  }
+
+  /** A counter for a running total MetricsService already keeps: published as it is when Prometheus scrapes. */
+  private mirrorTotal(name: string, help: string, total: () => number): void {
     new Counter({
-      name: 'gateway_retries_total',
-      help: 'Tries made again after a failed one.',
+      name,
+      help,
       registers: [this.registry],
       collect() {
         this.reset();
-        this.inc(metrics.retries);
-      },
-    });
-    new Counter({
-      name: 'gateway_rate_limited_total',
-      help: 'Requests refused with 429 Too Many Requests by the rate limiter.',
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        this.inc(metrics.rateLimited);
+        this.inc(total());
       },
     });
   }
