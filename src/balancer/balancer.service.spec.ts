@@ -4,6 +4,7 @@ import { RoundRobinStrategy } from './strategies/round-robin.strategy.js';
 import { Upstream } from './upstream.js';
 import { UpstreamBreaker } from '../breaker/upstream-breaker.js';
 import type { UpstreamPool } from './upstream-pool.js';
+import { failAttempts } from '../../test/support/breaker.js';
 
 describe(BalancerService.name, () => {
   let a: Upstream;
@@ -78,13 +79,7 @@ describe(BalancerService.name, () => {
     }
 
     /** Five consecutive failures open an upstream's breaker (failures: 5). */
-    async function open(upstream: Upstream): Promise<void> {
-      for (let i = 0; i < 5; i++) {
-        upstream.breaker.begin().fail(new Error('connect ECONNREFUSED'));
-        // The outcome reaches cockatiel through a promise it awaits.
-        await vi.advanceTimersByTimeAsync(0);
-      }
-    }
+    const open = (upstream: Upstream) => failAttempts(upstream.breaker, 5);
 
     beforeEach(() => {
       vi.useFakeTimers();

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } fr
 import { parseGatewayConfig } from '../config/parse-gateway-config.js';
 import { type BreakerStateListener, CircuitBreakerService } from './circuit-breaker.service.js';
 import type { UpstreamBreaker } from './upstream-breaker.js';
+import { failAttempts } from '../../test/support/breaker.js';
 
 const A = 'http://127.0.0.1:8081';
 const B = 'http://127.0.0.1:8082';
@@ -12,16 +13,9 @@ async function flush(): Promise<void> {
   await vi.advanceTimersByTimeAsync(0);
 }
 
-async function failTimes(breaker: UpstreamBreaker, times: number): Promise<void> {
-  for (let i = 0; i < times; i++) {
-    breaker.begin().fail(new Error('connect ECONNREFUSED'));
-    await flush();
-  }
-}
-
 /** Opens the breaker (two failures), waits out the one-second cool-down, and closes it with a successful probe. */
 async function cycle(breaker: UpstreamBreaker): Promise<void> {
-  await failTimes(breaker, 2);
+  await failAttempts(breaker, 2);
   vi.advanceTimersByTime(1_000);
   breaker.begin().succeed();
   await flush();
@@ -61,16 +55,16 @@ describe(CircuitBreakerService.name, () => {
 
   it('opens a breaker after --breaker-failures consecutive failures', async () => {
     const breaker = service.breakerFor(A);
-    await failTimes(breaker, 1);
+    await failAttempts(breaker, 1);
     expect(breaker.state).toBe('closed');
-    await failTimes(breaker, 1);
+    await failAttempts(breaker, 1);
     expect(breaker.state).toBe('open');
     expect(breaker.canTakeTraffic).toBe(false);
   });
 
   it('lets the probe through after --breaker-cooldown', async () => {
     const breaker = service.breakerFor(A);
-    await failTimes(breaker, 2);
+    await failAttempts(breaker, 2);
     vi.advanceTimersByTime(999);
     expect(breaker.canTakeTraffic).toBe(false);
     vi.advanceTimersByTime(1);
@@ -78,7 +72,7 @@ describe(CircuitBreakerService.name, () => {
   });
 
   it("keeps one backend's failures away from another backend's breaker", async () => {
-    await failTimes(service.breakerFor(A), 2);
+    await failAttempts(service.breakerFor(A), 2);
     expect(service.breakerFor(A).state).toBe('open');
     expect(service.breakerFor(B).state).toBe('closed');
     expect(service.breakerFor(B).canTakeTraffic).toBe(true);
@@ -103,7 +97,7 @@ describe(CircuitBreakerService.name, () => {
     const listener = vi.fn<BreakerStateListener>();
     service.onStateChange(listener);
     service.breakerFor(A);
-    await failTimes(service.breakerFor(B), 2);
+    await failAttempts(service.breakerFor(B), 2);
     expect(listener.mock.calls).toEqual([[B, 'open']]);
   });
 
@@ -111,12 +105,12 @@ describe(CircuitBreakerService.name, () => {
     const breaker = service.breakerFor(A);
     const listener = vi.fn<BreakerStateListener>();
     service.onStateChange(listener);
-    await failTimes(breaker, 2);
+    await failAttempts(breaker, 2);
     expect(listener).toHaveBeenCalledExactlyOnceWith(A, 'open');
   });
 
   it('warns once, naming the backend and the cool-down, when a breaker opens', async () => {
-    await failTimes(service.breakerFor(A), 2);
+    await failAttempts(service.breakerFor(A), 2);
     expect(warn).toHaveBeenCalledOnce();
     expect(warn).toHaveBeenCalledWith(naming(A, 'open'));
     expect(warn.mock.calls[0][0]).toContain('after 1s');
@@ -131,7 +125,7 @@ describe(CircuitBreakerService.name, () => {
 
   it('logs and reports a reset breaker as closed only, without a passing open', async () => {
     const breaker = service.breakerFor(A);
-    await failTimes(breaker, 2);
+    await failAttempts(breaker, 2);
     warn.mockClear();
     const listener = vi.fn<BreakerStateListener>();
     service.onStateChange(listener);
@@ -142,7 +136,7 @@ describe(CircuitBreakerService.name, () => {
   });
 
   it('logs nothing while failures stay below --breaker-failures', async () => {
-    await failTimes(service.breakerFor(A), 1);
+    await failAttempts(service.breakerFor(A), 1);
     expect(warn).not.toHaveBeenCalled();
     expect(log).not.toHaveBeenCalled();
   });

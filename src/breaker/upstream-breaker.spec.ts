@@ -1,6 +1,7 @@
 import { CircuitState } from 'cockatiel';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type BreakerState, toBreakerState, UpstreamBreaker } from './upstream-breaker.js';
+import { failAttempts } from '../../test/support/breaker.js';
 
 const COOLDOWN_MS = 10_000;
 
@@ -14,12 +15,7 @@ describe(UpstreamBreaker.name, () => {
   let breaker: UpstreamBreaker;
 
   /** Reports `times` consecutive failed attempts, each settled before the next begins. */
-  async function failTimes(times: number): Promise<void> {
-    for (let i = 0; i < times; i++) {
-      breaker.begin().fail(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
-      await flush();
-    }
-  }
+  const failTimes = (times: number) => failAttempts(breaker, times);
 
   async function succeedOnce(): Promise<void> {
     breaker.begin().succeed();

@@ -6,6 +6,7 @@ import { UpstreamBreaker } from '../breaker/upstream-breaker.js';
 import { parseGatewayConfig } from '../config/parse-gateway-config.js';
 import { type HealthChangeListener, HealthCheckService } from './health-check.service.js';
 import type { HealthProbe } from './health-probe.js';
+import { failAttempts } from '../../test/support/breaker.js';
 
 const A = 'http://127.0.0.1:8081';
 const B = 'http://127.0.0.1:8082';
@@ -55,13 +56,7 @@ describe(HealthCheckService.name, () => {
   }
 
   /** Five consecutive failed attempts open a breaker (failures: 5). */
-  async function openBreaker(upstream: Upstream): Promise<void> {
-    for (let i = 0; i < 5; i++) {
-      upstream.breaker.begin().fail(new Error('connect ECONNREFUSED'));
-      // The outcome reaches cockatiel through a promise it awaits.
-      await vi.advanceTimersByTimeAsync(0);
-    }
-  }
+  const openBreaker = (upstream: Upstream) => failAttempts(upstream.breaker, 5);
 
   beforeEach(() => {
     vi.useFakeTimers();
