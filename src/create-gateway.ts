@@ -1,12 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
-import { AdminListener } from './admin/admin-listener.js';
+import { AdminListener } from './proxy/edge/admin-listener.js';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config.js';
 import { GatewayConfigModule, type GatewayConfigSource } from './config/gateway-config.module.js';
-import { GatewayHttpAdapter } from './gateway-http.adapter.js';
+import { GatewayHttpAdapter } from './proxy/edge/gateway-http.adapter.js';
 
 export interface CreateGatewayOptions {
   /** `false` silences Nest's own logs (tests); by default they go through pino, as JSON lines. */

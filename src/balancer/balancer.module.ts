@@ -1,13 +1,23 @@
 import { Module } from '@nestjs/common';
 import { BreakerModule } from '../breaker/breaker.module.js';
 import { BalancerService } from './balancer.service.js';
+import { ActiveHealthChecker } from './health-checks/active-health-checker.js';
+import { HealthProbe } from './health-checks/health-probe.js';
+import { HttpHealthProbe } from './health-checks/http-health.probe.js';
 import { BalancingStrategy } from './strategies/balancing-strategy.js';
 import { RoundRobinStrategy } from './strategies/round-robin.strategy.js';
 import { UpstreamPool } from './upstream-pool.js';
 
+/** The upstreams, what decides whether each can take traffic (breaker, health checks, cap), and the choice among them. */
 @Module({
   imports: [BreakerModule],
-  providers: [UpstreamPool, BalancerService, { provide: BalancingStrategy, useClass: RoundRobinStrategy }],
-  exports: [UpstreamPool, BalancerService, BreakerModule],
+  providers: [
+    UpstreamPool,
+    BalancerService,
+    { provide: BalancingStrategy, useClass: RoundRobinStrategy },
+    ActiveHealthChecker,
+    { provide: HealthProbe, useClass: HttpHealthProbe },
+  ],
+  exports: [UpstreamPool, BalancerService, ActiveHealthChecker, BreakerModule],
 })
 export class BalancerModule {}

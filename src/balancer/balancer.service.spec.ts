@@ -40,9 +40,55 @@ describe(BalancerService.name, () => {
     expect(new Set(picks)).toEqual(new Set([a, c]));
   });
 
-  it('returns undefined when no upstream can take traffic', () => {
-    for (const upstream of [a, b]) vi.spyOn(upstream, 'isAvailable').mockReturnValue(false);
-    expect(balancerOver(a, b).pick()).toBeUndefined();
+  describe('when breakers and health checks have taken every upstream out (panic routing)', () => {
+    it('still picks among them, in turn', () => {
+      for (const upstream of [a, b]) vi.spyOn(upstream, 'isAvailable').mockReturnValue(false);
+      const balancer = balancerOver(a, b);
+      expect([balancer.pick(), balancer.pick(), balancer.pick()]).toEqual([a, b, a]);
+      expect(balancer.panicking).toBe(true);
+    });
+
+    it('tells its listeners once per panic-routed pick', () => {
+      for (const upstream of [a, b]) vi.spyOn(upstream, 'isAvailable').mockReturnValue(false);
+      const balancer = balancerOver(a, b);
+      const listener = vi.fn();
+      balancer.onPanicRouted(listener);
+      balancer.pick();
+      balancer.pick();
+      expect(listener).toHaveBeenCalledTimes(2);
+    });
+
+    it('does not panic while one upstream is available', () => {
+      vi.spyOn(a, 'isAvailable').mockReturnValue(false);
+      const balancer = balancerOver(a, b);
+      const listener = vi.fn();
+      balancer.onPanicRouted(listener);
+      expect([balancer.pick(), balancer.pick()]).toEqual([b, b]);
+      expect(listener).not.toHaveBeenCalled();
+      expect(balancer.panicking).toBe(false);
+    });
+
+    it('never sends past a concurrency cap: a pool full of capped upstreams picks nothing', () => {
+      for (const upstream of [a, b]) {
+        vi.spyOn(upstream, 'isAvailable').mockReturnValue(false);
+        vi.spyOn(upstream, 'hasRoom', 'get').mockReturnValue(false);
+      }
+      expect(balancerOver(a, b).pick()).toBeUndefined();
+    });
+
+    it('skips the capped ones among the out-of-rotation upstreams', () => {
+      for (const upstream of [a, b]) vi.spyOn(upstream, 'isAvailable').mockReturnValue(false);
+      vi.spyOn(a, 'hasRoom', 'get').mockReturnValue(false);
+      const balancer = balancerOver(a, b);
+      expect([balancer.pick(), balancer.pick()]).toEqual([b, b]);
+    });
+
+    it('leaves out what this request has tried, unless nothing else is left', () => {
+      for (const upstream of [a, b]) vi.spyOn(upstream, 'isAvailable').mockReturnValue(false);
+      const balancer = balancerOver(a, b);
+      expect([balancer.pick(new Set([a])), balancer.pick(new Set([a]))]).toEqual([b, b]);
+      expect(balancer.pick(new Set([a, b]))).toBeUndefined();
+    });
   });
 
   it('returns undefined when the pool is empty', () => {
@@ -64,10 +110,10 @@ describe(BalancerService.name, () => {
 
   it('picks again from an upstream once it can take traffic again', () => {
     const available = vi.spyOn(a, 'isAvailable').mockReturnValue(false);
-    const balancer = balancerOver(a);
-    expect(balancer.pick()).toBeUndefined();
+    const balancer = balancerOver(a, b);
+    expect([balancer.pick(), balancer.pick()]).toEqual([b, b]);
     available.mockReturnValue(true);
-    expect(balancer.pick()).toBe(a);
+    expect(new Set([balancer.pick(), balancer.pick()])).toEqual(new Set([a, b]));
   });
 
   describe('with real circuit breakers', () => {
@@ -88,6 +134,14 @@ describe(BalancerService.name, () => {
 
     afterEach(() => {
       vi.useRealTimers();
+    });
+
+    it('sends to an open breaker when it is the only upstream, without counting that against or for it', async () => {
+      const balancer = balancerOver(a);
+      await open(a);
+      const picks = Array.from({ length: 3 }, () => send(balancer));
+      expect(picks).toEqual([a, a, a]);
+      expect(a.breaker.state).toBe('open');
     });
 
     it('picks only the other upstream while one breaker is open', async () => {

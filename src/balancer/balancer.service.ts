@@ -3,9 +3,18 @@ import { BalancingStrategy } from './strategies/balancing-strategy.js';
 import type { Upstream } from './upstream.js';
 import { UpstreamPool } from './upstream-pool.js';
 
-/** Picks the upstream for a request: filters to the available ones, then asks the strategy. */
+/**
+ * Picks the upstream for a request: filters to the available ones, then asks the strategy. When
+ * breakers and health checks have taken every upstream out, it sends to them anyway (panic
+ * routing, as Envoy's panic threshold and NGINX's "a single server is never marked unavailable"):
+ * those signals can be wrong about part of the traffic (one failing endpoint opens a breaker for
+ * every path), and a possible answer beats a certain 503. Concurrency caps are never overridden:
+ * a pool emptied by them is shedding load, and answers 503.
+ */
 @Injectable()
 export class BalancerService {
+  private readonly panicListeners: (() => void)[] = [];
+
   constructor(
     private readonly pool: UpstreamPool,
     @Inject(BalancingStrategy) private readonly strategy: BalancingStrategy,
@@ -13,10 +22,25 @@ export class BalancerService {
 
   /**
    * @param exclude upstreams this request has already tried (failover), skipped when others remain.
-   * @returns undefined when no upstream can take traffic.
+   * @returns undefined when no upstream is available and none has room for panic traffic, or when
+   *   every available upstream is excluded.
    */
   pick(exclude?: ReadonlySet<Upstream>): Upstream | undefined {
-    return this.strategy.select(this.candidates(exclude));
+    const candidates = this.candidates(exclude);
+    if (candidates.length > 0) return this.strategy.select(candidates);
+    if (this.pool.upstreams.some((upstream) => upstream.isAvailable())) return undefined;
+    return this.panicPick(exclude);
+  }
+
+  /** Hears every request sent past breakers and health checks. */
+  onPanicRouted(listener: () => void): void {
+    this.panicListeners.push(listener);
+  }
+
+  /** Whether no upstream is available by its own signals, so requests are panic-routed. */
+  get panicking(): boolean {
+    const all = this.pool.upstreams;
+    return all.length > 0 && !all.some((upstream) => upstream.isAvailable());
   }
 
   /**
@@ -29,6 +53,13 @@ export class BalancerService {
     for (const upstream of all) if (qualifies(upstream, exclude)) qualifying++;
     if (qualifying === all.length) return all;
     return all.filter((upstream) => qualifies(upstream, exclude));
+  }
+
+  private panicPick(exclude: ReadonlySet<Upstream> | undefined): Upstream | undefined {
+    const withRoom = this.pool.upstreams.filter((upstream) => upstream.hasRoom && !exclude?.has(upstream));
+    const chosen = this.strategy.select(withRoom);
+    if (chosen) for (const listener of this.panicListeners) listener();
+    return chosen;
   }
 }
 

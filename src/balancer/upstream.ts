@@ -21,7 +21,7 @@ export class Upstream {
   /** Keep-alive pool for this backend alone, so one slow backend cannot starve another's sockets. */
   readonly agent: http.Agent;
   /**
-   * The active health checks' verdict (HealthCheckService is its only writer). Starts true, as
+   * The active health checks' verdict (ActiveHealthChecker is its only writer). Starts true, as
    * HAProxy's servers start UP, so traffic flows before the first checks have answered; it stays
    * true when checks are off (--health-check-interval=0).
    */
@@ -56,7 +56,12 @@ export class Upstream {
   /** The one answer to "can this upstream take traffic?"; every signal about a backend composes here. */
   isAvailable(): boolean {
     // Plain reads first: the breaker's answer takes a clock read when it is open.
-    return this.healthy && (this.cap?.hasRoom ?? true) && this.breaker.canTakeTraffic;
+    return this.healthy && this.hasRoom && this.breaker.canTakeTraffic;
+  }
+
+  /** Under --max-inflight-per-backend (always, without a cap): the one signal panic routing obeys. */
+  get hasRoom(): boolean {
+    return this.cap?.hasRoom ?? true;
   }
 
   /** Closes pooled connections; called when the gateway stops. */

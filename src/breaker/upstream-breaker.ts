@@ -3,7 +3,7 @@ import { CircuitBreakerPolicy, CircuitState, circuitBreaker, ConsecutiveBreaker,
 /** A breaker's state as the gateway reports it (cockatiel numbers its states differently). */
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
-/** A failure that counts against a backend: refused, reset, timed out, or a 502/503/504 from it. */
+/** A failure that counts against a backend: refused, reset, timed out, or a status in --breaker-statuses from it. */
 export class UpstreamFailure extends Error {
   constructor(cause: unknown) {
     super(cause instanceof Error ? cause.message : String(cause), { cause });
@@ -124,8 +124,13 @@ export class UpstreamBreaker {
     }
   }
 
-  /** Starts an attempt; call only when `canTakeTraffic` said yes. */
+  /**
+   * Starts an attempt. If the breaker lets no traffic through (open and cooling down, or half-open
+   * with its probe out), the balancer sent it anyway because nothing else could take it (panic
+   * routing): such an attempt reports nothing, so only the probe decides when the breaker closes.
+   */
   begin(): BreakerAttempt {
+    if (!this.canTakeTraffic) return UNREPORTED_ATTEMPT;
     const isProbe = this.policy.state !== CircuitState.Closed;
     const attempt = new Attempt(this, isProbe);
     // Starting the execution is what moves an open breaker to half-open, synchronously.
@@ -140,6 +145,9 @@ export class UpstreamBreaker {
     return epoch !== this.epoch;
   }
 }
+
+/** An attempt made past the breaker (panic routing): its outcome is not the breaker's business. */
+const UNREPORTED_ATTEMPT: BreakerAttempt = Object.freeze({ succeed() {}, fail() {}, abandon() {} });
 
 /** The outcome was already reported to the breaker; nobody else awaits the execution. */
 function ignoreReported(): void {}

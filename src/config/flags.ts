@@ -9,6 +9,7 @@ import {
   parseOptional,
   parsePath,
   parsePositiveWholeNumber,
+  parseStatusSet,
   parseWholeNumber,
 } from './value-parsers.js';
 
@@ -86,8 +87,15 @@ export const FLAGS: readonly FlagSpec[] = [
     name: 'breaker-failures',
     key: 'breakerFailures',
     defaultText: '5',
-    help: "consecutive failures (refused, reset, timeout, 502/503/504) that open a backend's circuit breaker",
+    help: "consecutive failures (refused, reset, timeout, a status in --breaker-statuses) that open a backend's circuit breaker",
     parse: parsePositiveWholeNumber,
+  }),
+  flag({
+    name: 'breaker-statuses',
+    key: 'breakerStatuses',
+    defaultText: '502,503,504',
+    help: "backend statuses that count against its breaker (connection failures and timeouts always do); none: only those",
+    parse: parseStatusSet,
   }),
   flag({
     name: 'breaker-cooldown',

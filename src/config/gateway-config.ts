@@ -46,10 +46,16 @@ export interface GatewayConfig {
    */
   readonly backends: readonly string[];
   /**
-   * Consecutive failures (refused, reset, timed out, or a 502/503/504 from the backend) that open a
-   * backend's circuit breaker. `--breaker-failures`, `BREAKER_FAILURES`, default `5`.
+   * Consecutive failures (refused, reset, timed out, or a status in --breaker-statuses from the
+   * backend) that open a backend's circuit breaker. `--breaker-failures`, `BREAKER_FAILURES`, default `5`.
    */
   readonly breakerFailures: number;
+  /**
+   * Backend answers that count as failures against its breaker; connection failures and timeouts
+   * always count. `--breaker-statuses` (comma-separated; `none` or an empty flag value: none),
+   * `BREAKER_STATUSES`, default `502,503,504`.
+   */
+  readonly breakerStatuses: ReadonlySet<number>;
   /**
    * How long an open breaker keeps its backend out of rotation before one probe request is let
    * through. `--breaker-cooldown`, `BREAKER_COOLDOWN`, default `10s`.

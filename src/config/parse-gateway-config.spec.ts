@@ -29,6 +29,7 @@ describe(parseGatewayConfig.name, () => {
       ['trustProxy', false],
       ['backends', ['http://localhost:8080']],
       ['breakerFailures', 5],
+      ['breakerStatuses', new Set([502, 503, 504])],
       ['breakerCooldownMs', 10_000],
       ['shutdownTimeoutMs', 30_000],
       ['maxSocketsPerBackend', 256],
@@ -94,6 +95,7 @@ describe(parseGatewayConfig.name, () => {
     ['BACKENDS', 'http://a:1, http://b:2/', 'backends', ['http://a:1', 'http://b:2']],
     ['BREAKER_FAILURES', '3', 'breakerFailures', 3],
     ['BREAKER_COOLDOWN', '500ms', 'breakerCooldownMs', 500],
+    ['BREAKER_STATUSES', '500,503', 'breakerStatuses', new Set([500, 503])],
     ['SHUTDOWN_TIMEOUT', '1m', 'shutdownTimeoutMs', 60_000],
     ['ACCESS_LOG', 'false', 'accessLog', false],
     ['MAX_SOCKETS_PER_BACKEND', '32', 'maxSocketsPerBackend', 32],
@@ -124,6 +126,7 @@ describe(parseGatewayConfig.name, () => {
       'TRUST_PROXY',
       'BACKENDS',
       'BREAKER_FAILURES',
+      'BREAKER_STATUSES',
       'BREAKER_COOLDOWN',
       'SHUTDOWN_TIMEOUT',
       'MAX_SOCKETS_PER_BACKEND',
@@ -151,6 +154,23 @@ describe(parseGatewayConfig.name, () => {
     [['--backends=http://flag:1'], { BACKENDS: 'http://env:1' }, 'backends', ['http://flag:1']],
   ])('lets the flag %j win over its variable %j', (argv, env, key, value) => {
     expect(parseGatewayConfig(argv, env)[key]).toEqual(value);
+  });
+
+  it.each<[string[], number[]]>([
+    [['--breaker-statuses=none'], []],
+    [['--breaker-statuses='], []],
+    [['--breaker-statuses', ' 502, 504 '], [502, 504]],
+    [['--breaker-statuses=429,503'], [429, 503]],
+  ])('reads %j as the breaker statuses %j', (argv, statuses) => {
+    expect([...parseGatewayConfig(argv, {}).breakerStatuses]).toEqual(statuses);
+  });
+
+  it.each([
+    [['--listen=:3000', '--admin-listen=127.0.0.1:3001']],
+    [['--listen=127.0.0.1:3000', '--admin-listen=127.0.0.2:3000']],
+    [['--listen=:0', '--admin-listen=:0']],
+  ])('lets the admin endpoints listen beside the proxy on %j', (argv) => {
+    expect(() => parseGatewayConfig(argv, {})).not.toThrow();
   });
 
   it('does not read a bad variable whose flag is given', () => {
@@ -214,6 +234,9 @@ describe(parseGatewayConfig.name, () => {
     ['a flag without a value', ['--listen'], {}, ['--listen', 'needs a value'], []],
     ['a breaker that could never close', ['--breaker-failures=0'], {}, ['--breaker-failures', '"0"', 'at least 1'], []],
     ['a bad cool-down', ['--breaker-cooldown=soon'], {}, ['--breaker-cooldown', '"soon"'], []],
+    ['a status that is not one', ['--breaker-statuses=503,5xx'], {}, ['--breaker-statuses', '"503,5xx"', '"5xx"'], []],
+    ['an admin address that is the listen address', ['--listen=:3000', '--admin-listen=127.0.0.1:3000'], {}, ['--admin-listen', '"127.0.0.1:3000"', '--listen', ':3000'], []],
+    ['an admin variable that is the listen variable', [], { LISTEN: ':3400', ADMIN_LISTEN: ':3400' }, ['ADMIN_LISTEN', 'LISTEN (:3400)'], ['--listen']],
     ['a size without a known unit', ['--retry-buffer=64 furlongs'], {}, ['--retry-buffer', '"64 furlongs"', '64KiB'], []],
     ['a relative health check path', ['--health-check-path=healthz'], {}, ['--health-check-path', '"healthz"'], []],
     ['a zero fall count', ['--health-check-fall=0'], {}, ['--health-check-fall', '"0"'], []],

@@ -1,6 +1,7 @@
 import { ConfigError, HelpRequested } from './config.error.js';
 import { envNameOf, FLAGS, type FlagSpec } from './flags.js';
 import type { GatewayConfig } from './gateway-config.js';
+import { formatListenAddress, type ListenAddress } from './listen-address.js';
 
 /** Where a flag's text came from, so an error can name what the user actually typed. */
 interface RawValue {
@@ -24,6 +25,7 @@ export function parseGatewayConfig(
 ): GatewayConfig {
   const fromArgs = readArguments(argv);
   const config: Record<string, unknown> = {};
+  const sources: Record<string, string> = {};
   for (const spec of FLAGS) {
     const envName = envNameOf(spec.name);
     const envText = env[envName];
@@ -31,8 +33,43 @@ export function parseGatewayConfig(
       fromArgs.get(spec.name) ??
       (envText !== undefined && envText !== '' ? { text: envText, source: envName } : { text: spec.defaultText, source: `--${spec.name}` });
     config[spec.key] = parseValue(spec, raw);
+    sources[spec.key] = raw.source;
   }
-  return Object.freeze(config) as unknown as GatewayConfig;
+  const parsed = Object.freeze(config) as unknown as GatewayConfig;
+  SOURCES.set(parsed, Object.freeze(sources) as Record<keyof GatewayConfig, string>);
+  refuseSharedListener(parsed);
+  return parsed;
+}
+
+/** Where each field of a parsed config came from, for messages about it after parsing. */
+const SOURCES = new WeakMap<GatewayConfig, Readonly<Record<keyof GatewayConfig, string>>>();
+
+/**
+ * What set a field, as the user would recognise it: `--listen` (given, or its default) or `LISTEN`.
+ * A config not made by parseGatewayConfig (a test's literal) answers with the flag's name.
+ */
+export function sourceOf(config: GatewayConfig, key: keyof GatewayConfig): string {
+  return SOURCES.get(config)?.[key] ?? `--${FLAGS.find((spec) => spec.key === key)?.name ?? key}`;
+}
+
+/** Both listeners on one port (and overlapping hosts) could never start: say so before trying. */
+function refuseSharedListener(config: GatewayConfig): void {
+  const { listen, adminListen } = config;
+  if (!adminListen || !overlaps(listen, adminListen)) return;
+  throw new ConfigError(
+    `invalid ${sourceOf(config, 'adminListen')} ${JSON.stringify(formatListenAddress(adminListen))}: ` +
+      `it is the address of ${sourceOf(config, 'listen')} (${formatListenAddress(listen)}); the admin endpoints need an address of their own`,
+  );
+}
+
+/** Two listen addresses that cannot both be bound: the same port (not 0) and the same host, or a wildcard host. */
+function overlaps(a: ListenAddress, b: ListenAddress): boolean {
+  if (a.port !== b.port || a.port === 0) return false;
+  return isWildcard(a.host) || isWildcard(b.host) || a.host === b.host;
+}
+
+function isWildcard(host: string | undefined): boolean {
+  return host === undefined || host === '0.0.0.0' || host === '::';
 }
 
 function parseValue(spec: FlagSpec, raw: RawValue): unknown {

@@ -28,6 +28,21 @@ export function parseByteSize(text: string): number {
   return Number(match[1]) * unit;
 }
 
+/**
+ * A set of HTTP statuses: `502,503,504`; `none` or nothing at all is the empty set (a flag given as
+ * `--breaker-statuses=` means "none", which is why an empty value is not an error here).
+ */
+export function parseStatusSet(text: string): ReadonlySet<number> {
+  const trimmed = text.trim();
+  if (trimmed === '' || trimmed === 'none') return new Set<number>();
+  const statuses = trimmed.split(',').map((entry) => {
+    const status = entry.trim();
+    if (!/^[1-5]\d\d$/.test(status)) throw new RangeError(`expected HTTP statuses such as 502,503,504 (or none), got ${JSON.stringify(status)}`);
+    return Number(status);
+  });
+  return new Set(statuses);
+}
+
 /** An absolute path such as `/healthz`. */
 export function parsePath(text: string): string {
   if (!text.startsWith('/') || /\s/.test(text)) throw new RangeError('expected a path starting with /, such as /healthz');

@@ -3,11 +3,9 @@ import type { Response } from 'express';
 import { negotiateMetricsFormat } from './metrics-format.js';
 import { MetricsService } from './metrics.service.js';
 import { PrometheusExporter } from './prometheus.exporter.js';
+import { OWN_PATHS } from '../own-paths.js';
 
-/** Paths this controller serves; the edge dispatcher routes them to Nest instead of the proxy. */
-export const METRICS_PATHS = ['/metrics'] as const;
-
-@Controller('metrics')
+@Controller()
 export class MetricsController {
   constructor(
     private readonly metrics: MetricsService,
@@ -18,7 +16,7 @@ export class MetricsController {
    * The JSON snapshot for people and curl; Prometheus's text format for a scraper whose `Accept`
    * asks for it, or with `?format=prometheus`. `Vary` keeps caches from mixing the two up.
    */
-  @Get()
+  @Get(OWN_PATHS.metrics)
   @Header('Vary', 'Accept')
   async read(@Headers('accept') accept: string | undefined, @Query('format') format: unknown, @Res({ passthrough: true }) res: Response) {
     if (negotiateMetricsFormat(accept, format) === 'json') return this.metrics.snapshot();

@@ -43,6 +43,11 @@ export class BackendCounters {
   health: BackendHealth = 'healthy';
   /** Breaker state changes so far, by the state entered. */
   readonly transitions: Record<BackendState, number> = { closed: 0, open: 0, 'half-open': 0 };
+  /** When its breaker state or health last changed (epoch ms); the gateway's start until then. */
+  since = Date.now();
+  /** What its latest failed try met (`ECONNREFUSED`, `timeout`, `503`), and when (epoch ms). */
+  lastError: string | undefined;
+  lastErrorAt = 0;
 
   constructor(readonly url: string) {}
 }
@@ -65,6 +70,8 @@ export class MetricsService {
   rateLimited = 0;
   /** Tries made again after a failed one (each counts once). */
   retries = 0;
+  /** Requests sent to a backend out of rotation because every backend was (panic routing). */
+  panicRouted = 0;
 
   private readonly backends = new Map<string, BackendCounters>();
   private readonly completedListeners: CompletedRequestListener[] = [];
@@ -110,6 +117,14 @@ export class MetricsService {
     const counters = this.backend(backend);
     counters.state = state;
     counters.transitions[state]++;
+    counters.since = Date.now();
+  }
+
+  /** A backend's active health checks changed their verdict. */
+  healthChanged(backend: string, healthy: boolean): void {
+    const counters = this.backend(backend);
+    counters.health = healthy ? 'healthy' : 'unhealthy';
+    counters.since = Date.now();
   }
 
   get inFlight(): number {
@@ -125,6 +140,7 @@ export class MetricsService {
       inFlight: this.inFlight,
       rateLimited: this.rateLimited,
       retries: this.retries,
+      panicRouted: this.panicRouted,
       backends: [...this.backends.values()].map(({ url, requests, responses, errors, inFlight, state, health }) => ({
         url,
         requests,

@@ -2,9 +2,32 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Upstream } from '../balancer/upstream.js';
 import type { BreakerAttempt } from '../breaker/upstream-breaker.js';
 import type { BackendCounters } from '../metrics/metrics.service.js';
-import { NO_BODY, type RequestBody } from './request-body.js';
+import type { KeptResponse } from './kept-response.js';
+import { NO_BODY, type RequestBody } from './transport/request-body.js';
 
 export type Next = (error?: unknown) => void;
+
+/**
+ * Where a proxied request stands. It moves forward only:
+ * receiving → trying (→ keeping) ⇄ backing-off → delivering | answered-by-gateway; the dispatcher
+ * may mark a request `client-fault` (408, 400) before it is answered. A client that goes away leaves the
+ * phase where it was, and `settle` reads it.
+ */
+export type ExchangePhase =
+  /** Reading a body that may have to be sent again, before the first try. */
+  | 'receiving'
+  /** A try is out; no response head yet. */
+  | 'trying'
+  /** A backend's error answer is being read, to pass on if no retry does better; its try is not over yet. */
+  | 'keeping'
+  /** A try failed; the next one waits out its backoff. */
+  | 'backing-off'
+  /** A backend's response is on its way to the client. */
+  | 'delivering'
+  /** The gateway answered itself (502, 503, 504). */
+  | 'answered-by-gateway'
+  /** The client broke the protocol or its deadline (408, 400), and the dispatcher answered it. */
+  | 'client-fault';
 
 /** Settles the current retry try for cockatiel's retry loop. */
 export interface TryOutcome {
@@ -17,13 +40,14 @@ export interface TryOutcome {
 /** What the gateway knows about one proxied request while it is in flight. */
 export class Exchange {
   readonly startedAt = performance.now();
+  phase: ExchangePhase = 'receiving';
   upstream: Upstream | undefined;
   backend: BackendCounters | undefined;
-  /** The current attempt's report to its backend's breaker; undefined once it has ended. */
+  /** The current try's report to its backend's breaker; undefined once the try has ended. */
   attempt: BreakerAttempt | undefined;
-  /** Gives back the current attempt's slot under --max-inflight-per-backend. */
+  /** Gives back the current try's slot under --max-inflight-per-backend. */
   releaseSlot: (() => void) | undefined;
-  /** Cancels the current attempt's upstream request, for transports that do not do it themselves. */
+  /** Cancels the current try's upstream request, for transports that do not do it themselves. */
   cancel: { abort(): void } | undefined;
   /** The request body as the transports send it; kept in memory when it may have to be sent again. */
   body: RequestBody = NO_BODY;
@@ -36,20 +60,17 @@ export class Exchange {
   tryStartedAt = 0;
   /** How long the current try may wait for a response head. */
   tryTimeoutMs = 0;
-  /** A retry of this request is waiting out its backoff, holding a slot of the retry budget. */
-  holdsRetrySlot = false;
-  /** What the latest failed try met, to answer with if no backend is left to try. */
+  /** The latest backend answer that was not passed on because a retry might do better; the client gets it if none does. */
+  kept: KeptResponse | undefined;
+  /** What the latest failed try met: answered with if no backend is left to try and nothing was kept. */
   lastError: Error | undefined;
   /** Set while cockatiel's retry loop runs this request. */
   tryOutcome: TryOutcome | undefined;
-  /** A backend's response has started; from here on errors can only cut the connection. */
-  answered = false;
-  /** The gateway answered this request itself (502, 503, 504). */
-  failed = false;
-  /** The client broke the protocol or its deadline (408, 400) and was answered by the dispatcher. */
-  clientFault = false;
-  /** Why the request did not end well, for the access log: `ECONNREFUSED`, `try timeout`, `client went away`… */
+  /** Why the request ended as it did, when that was not a backend's answer: the status comes from it. */
+  failure: unknown;
+  /** Why the request did not end well, for the access log: `ECONNREFUSED`, `backend timed out`, `client went away`… */
   cause: string | undefined;
+  /** What the client got (or the log says): set when the phase says who answered. */
   status = 0;
 
   constructor(
@@ -61,6 +82,16 @@ export class Exchange {
     /** Sending it twice changes nothing (method or Idempotency-Key). */
     readonly idempotent: boolean,
   ) {}
+
+  /** A backend's response (or the kept one) has started: from here on errors can only cut the connection. */
+  get answered(): boolean {
+    return this.phase === 'delivering';
+  }
+
+  /** Whether the request is over as far as answering it goes: nobody tries anything more for it. */
+  get concluded(): boolean {
+    return this.phase === 'delivering' || this.phase === 'answered-by-gateway' || this.phase === 'client-fault';
+  }
 }
 
 const EXCHANGE = Symbol('gateway.exchange');

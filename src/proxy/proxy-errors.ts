@@ -4,31 +4,22 @@ import {
   GatewayTimeoutException,
   HttpException,
   HttpStatus,
+  RequestTimeoutException,
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { formatDuration } from '../config/duration.js';
 
-/** No upstream can take traffic: every breaker is open (or its probe is out). */
-export class NoUpstreamAvailableError extends ServiceUnavailableException {
-  constructor() {
-    super('No backend available');
-    this.name = 'NoUpstreamAvailableError';
-  }
-}
+/*
+ * Every status the gateway answers itself, and the one function that decides it (toHttpException).
+ * Each error is a named class that carries its status and keeps its cause; the body is Nest's
+ * HttpException shape: {"statusCode":502,"error":"Bad Gateway","message":"…"}.
+ */
 
-/** No backend could be reached, or one dropped the connection before answering. */
-export class UpstreamUnreachableError extends BadGatewayException {
-  constructor(cause: unknown) {
-    super('Error forwarding request', { cause });
-    this.name = 'UpstreamUnreachableError';
-  }
-}
-
-/** The backend sent nothing for --write-timeout: no response headers, or no next body byte. */
-export class UpstreamTimeoutError extends GatewayTimeoutException {
-  constructor(timeoutMs: number) {
-    super(`Backend did not respond within ${formatDuration(timeoutMs)}`);
-    this.name = 'UpstreamTimeoutError';
+/** Node's HTTP parser refused what the client sent (Node reports it on the socket, before any request object). */
+export class ClientProtocolError extends Error {
+  constructor(readonly cause: NodeJS.ErrnoException) {
+    super(cause.message, { cause });
+    this.name = 'ClientProtocolError';
   }
 }
 
@@ -37,6 +28,18 @@ export class UnsupportedRequestTargetError extends BadRequestException {
   constructor() {
     super('The request target must be a path starting with /');
     this.name = 'UnsupportedRequestTargetError';
+  }
+}
+
+/** A method the resource does not take (the gateway's own endpoints answer GET and HEAD only). */
+export class MethodNotAllowedError extends HttpException {
+  constructor(
+    method: string,
+    /** What the `Allow` header lists. */
+    readonly allowed: readonly string[],
+  ) {
+    super(HttpException.createBody(`${method} is not allowed here; allowed: ${allowed.join(', ')}`, 'Method Not Allowed', 405), 405);
+    this.name = 'MethodNotAllowedError';
   }
 }
 
@@ -55,6 +58,38 @@ export class RateLimitedError extends HttpException {
   }
 }
 
+/** No backend could be reached, or one dropped the connection before answering. */
+export class UpstreamUnreachableError extends BadGatewayException {
+  constructor(cause: unknown) {
+    super('Error forwarding request', { cause });
+    this.name = 'UpstreamUnreachableError';
+  }
+}
+
+/** Nothing can take the request: every backend is at its concurrency cap, or there is none. */
+export class NoUpstreamAvailableError extends ServiceUnavailableException {
+  constructor() {
+    super('No backend available');
+    this.name = 'NoUpstreamAvailableError';
+  }
+}
+
+/** The backend sent nothing for the try timeout: no response headers, or no next body byte. */
+export class UpstreamTimeoutError extends GatewayTimeoutException {
+  constructor(timeoutMs: number) {
+    super(`Backend did not respond within ${formatDuration(timeoutMs)}`);
+    this.name = 'UpstreamTimeoutError';
+  }
+}
+
+/** nginx's 499: the client went away before any answer. Never sent; the access log and metrics say it. */
+export class ClientClosedRequestError extends HttpException {
+  constructor() {
+    super(HttpException.createBody('The client closed the connection before an answer', 'Client Closed Request', 499), 499);
+    this.name = 'ClientClosedRequestError';
+  }
+}
+
 /** Socket errors that happen before a connection exists: nothing reached the backend. */
 const CONNECT_ERRORS: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
@@ -64,14 +99,40 @@ export function isConnectFailure(error: unknown): boolean {
 }
 
 /**
- * The error -> status table for everything the gateway answers itself while proxying.
- *  - our own errors carry their status: 503 no backend available, 504 backend timeout, 400 bad target;
- *  - any other error reached us from the socket (ECONNREFUSED, ECONNRESET, ENOTFOUND, EPIPE, …):
- *    nothing usable came back from the backend, so 502, whatever the code, because the client can
- *    do nothing else about it.
- * (A client that went away gets nothing: see ProxyMiddleware, which logs it as 499.)
+ * The error -> status table, for everything the gateway answers (or logs) itself:
+ *
+ * | error                                  | status |
+ * |----------------------------------------|--------|
+ * | ClientProtocolError, parser's deadline | 408    |
+ * | ClientProtocolError, header overflow   | 431    |
+ * | ClientProtocolError, anything else     | 400    |
+ * | UnsupportedRequestTargetError          | 400    |
+ * | MethodNotAllowedError                  | 405    |
+ * | RateLimitedError                       | 429    |
+ * | NoUpstreamAvailableError               | 503    |
+ * | UpstreamTimeoutError                   | 504    |
+ * | ClientClosedRequestError               | 499    |
+ * | any other error (from a backend socket)| 502    |
+ *
+ * (When a backend did answer, its response goes to the client instead: see ProxyMiddleware.)
  */
 export function toHttpException(error: unknown): HttpException {
   if (error instanceof HttpException) return error;
+  if (error instanceof ClientProtocolError) {
+    switch (error.cause.code) {
+      // Node's requestTimeout/headersTimeout (--read-timeout) ran out while the request came in.
+      case 'ERR_HTTP_REQUEST_TIMEOUT':
+        return new RequestTimeoutException('The request was not received within --read-timeout', { cause: error.cause });
+      case 'HPE_HEADER_OVERFLOW':
+        return new HttpException(HttpException.createBody('Request headers too large', 'Request Header Fields Too Large', 431), 431, {
+          cause: error.cause,
+        });
+      default:
+        return new BadRequestException('Malformed HTTP request', { cause: error.cause });
+    }
+  }
+  // Whatever else reached us came from the backend's side (ECONNREFUSED, ECONNRESET, ENOTFOUND,
+  // EPIPE, a parse error in its response, …): nothing usable came back, and the client can do
+  // nothing about any of them, so one status, 502, whatever the code.
   return new UpstreamUnreachableError(error);
 }

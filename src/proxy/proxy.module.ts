@@ -5,13 +5,18 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js'
 import { LifecycleModule } from '../lifecycle/lifecycle.module.js';
 import { LoggingModule } from '../logging/logging.module.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
-import { AccessLog } from './access-log.js';
-import { EdgeDispatcher } from './edge-dispatcher.js';
+import { AdminListener } from './edge/admin-listener.js';
+import { ClientAddressResolver } from './edge/client-address.js';
+import { EdgeDispatcher } from './edge/edge-dispatcher.js';
+import { OwnEndpoints } from './edge/own-endpoints.js';
 import { ProxyMiddleware } from './proxy.middleware.js';
-import { gatewayThrottlerOptions, RateLimiter } from './rate-limiter.js';
-import { SlidingWindowThrottlerStorage } from './sliding-window.storage.js';
+import { gatewayThrottlerOptions, RateLimiter } from './rate-limit/rate-limiter.js';
+import { SlidingWindowThrottlerStorage } from './rate-limit/sliding-window.storage.js';
+import { AccessLog } from './record/access-log.js';
+import { RequestRecorder } from './record/request-recorder.js';
 import { upstreamTransportProvider } from './transport/transport.provider.js';
 
+/** The request path: the edge (listeners, dispatcher), the rate limiter, the proxy middleware and its transport, the recording. */
 @Module({
   imports: [
     BalancerModule,
@@ -24,6 +29,17 @@ import { upstreamTransportProvider } from './transport/transport.provider.js';
       useFactory: (config: GatewayConfig) => gatewayThrottlerOptions(config, new SlidingWindowThrottlerStorage()),
     }),
   ],
-  providers: [AccessLog, RateLimiter, upstreamTransportProvider, ProxyMiddleware, EdgeDispatcher],
+  providers: [
+    ClientAddressResolver,
+    AccessLog,
+    RequestRecorder,
+    RateLimiter,
+    upstreamTransportProvider,
+    ProxyMiddleware,
+    OwnEndpoints,
+    EdgeDispatcher,
+    AdminListener,
+  ],
+  exports: [AdminListener],
 })
 export class ProxyModule {}

@@ -3,19 +3,17 @@ import type { Response } from 'express';
 import { STATUS_PAGE_CONTENT_SECURITY_POLICY } from './status.page.js';
 import { StatusService } from './status.service.js';
 import type { StatusView } from './status-view.js';
-
-/** Paths this controller serves; the edge dispatcher routes them to Nest instead of the proxy. */
-export const STATUS_PATHS = ['/status'] as const;
+import { OWN_PATHS } from '../own-paths.js';
 
 const StatusFormat = { html: 'html', json: 'json' } as const;
 type StatusFormat = (typeof StatusFormat)[keyof typeof StatusFormat];
 
-@Controller('status')
+@Controller()
 export class StatusController {
   constructor(private readonly status: StatusService) {}
 
   /** The page by default; `?format=json` is what the page polls, and what scripts can read. */
-  @Get()
+  @Get(OWN_PATHS.status)
   // Live numbers: a cached copy would show a backend up after it went down.
   @Header('cache-control', 'no-store')
   read(

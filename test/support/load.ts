@@ -26,6 +26,8 @@ export interface LoadOptions {
   readonly freshConnections?: boolean;
   /** Give up on a single request after this long (the run stays bounded). */
   readonly requestTimeoutMs?: number;
+  /** Stop sending (before `total`) once this says so: a run bounded by time. */
+  readonly until?: () => boolean;
 }
 
 /**
@@ -55,7 +57,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult[]> {
       req.end(body);
     });
   const worker = async () => {
-    while (next < options.total) {
+    while (next < options.total && !options.until?.()) {
       const result = await one(next++);
       results.push(result);
       options.onAnswer?.(result, results.length);

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { createProxyMiddleware, type RequestHandler } from 'http-proxy-middleware';
 import type { ProxyServer } from 'httpxy';
 import { type Exchange, exchangeOf } from '../exchange.js';
-import { responseHeaders } from '../forwarded-headers.js';
+import { responseHeaders } from './forwarded-headers.js';
 import { UpstreamTimeoutError } from '../proxy-errors.js';
 import type { TransportEvents, UpstreamTransport } from './upstream-transport.js';
 

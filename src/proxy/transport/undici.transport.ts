@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import type { Upstream } from '../../balancer/upstream.js';
 import type { Exchange } from '../exchange.js';
-import { responseHeaderObject } from '../forwarded-headers.js';
+import { responseHeaderObject } from './forwarded-headers.js';
 import { UpstreamTimeoutError } from '../proxy-errors.js';
 import type { TransportEvents, UpstreamTransport } from './upstream-transport.js';
 

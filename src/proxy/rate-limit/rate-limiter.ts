@@ -6,12 +6,12 @@ import {
   type ThrottlerModuleOptions,
   type ThrottlerStorage,
 } from '@nestjs/throttler';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
-import { MetricsService } from '../metrics/metrics.service.js';
-import { ClientAddressResolver } from './client-address.js';
-import { sendHttpException } from './error-response.js';
-import { RateLimitedError } from './proxy-errors.js';
-import { identityOf } from './request-identity.js';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
+import { ClientAddressResolver } from '../edge/client-address.js';
+import { sendHttpException } from '../edge/error-response.js';
+import { RateLimitedError } from '../proxy-errors.js';
+import { identityOf } from '../request-identity.js';
 
 /** The one throttler the gateway configures: `--rate-limit` requests per one-second window. */
 export function gatewayThrottlerOptions(config: GatewayConfig, storage?: ThrottlerStorage): ThrottlerModuleOptions {
@@ -46,6 +46,7 @@ export class RateLimiter {
     @InjectThrottlerStorage() private readonly storage: ThrottlerStorage,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
     private readonly metrics: MetricsService,
+    clients: ClientAddressResolver,
   ) {
     const [throttler] = Array.isArray(options) ? options : options.throttlers;
     const { name = 'default', ttl, limit, blockDuration = 0 } = throttler;
@@ -53,7 +54,7 @@ export class RateLimiter {
       throw new TypeError('RateLimiter needs numeric throttler options: there is no ExecutionContext to resolve them with');
     }
     this.throttler = { name, ttl, limit, blockDuration };
-    this.clients = new ClientAddressResolver(config.trustProxy);
+    this.clients = clients;
     this.globalScope = config.rateLimitScope === 'global';
   }
 
@@ -63,24 +64,25 @@ export class RateLimiter {
   }
 
   /**
-   * Counts the request against its client. Returns true to let it through; otherwise answers 429
-   * itself and returns false.
+   * Counts the request against its client. Resolves with nothing to let it through; otherwise
+   * answers 429 itself and resolves with that refusal.
    */
-  async admit(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-    if (!this.enabled) return true;
+  async admit(req: IncomingMessage, res: ServerResponse): Promise<RateLimitedError | undefined> {
+    if (!this.enabled) return undefined;
     const { name, ttl, limit, blockDuration } = this.throttler;
-    const key = this.globalScope ? 'global' : this.clients.resolve(req);
+    const key = this.globalScope ? 'global' : this.clients.rateLimitKeyOf(req);
     const record = await this.storage.increment(key, ttl, limit, blockDuration, name);
-    if (!record.isBlocked) return true;
+    if (!record.isBlocked) return undefined;
     this.metrics.rateLimited++;
     const retryAfter = Math.max(1, record.timeToBlockExpire);
-    sendHttpException(res, new RateLimitedError(limit, retryAfter), {
+    const refusal = new RateLimitedError(limit, retryAfter);
+    sendHttpException(res, refusal, {
       'x-request-id': identityOf(req).requestId,
       'retry-after': retryAfter,
       'x-ratelimit-limit': limit,
       'x-ratelimit-remaining': 0,
       'x-ratelimit-reset': retryAfter,
     });
-    return false;
+    return refusal;
   }
 }

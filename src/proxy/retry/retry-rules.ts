@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { isConnectFailure, UpstreamTimeoutError } from './proxy-errors.js';
+import { isConnectFailure, UpstreamTimeoutError } from '../proxy-errors.js';
 
 /**
  * How a try failed, as far as retrying goes:
@@ -12,6 +12,9 @@ export type FailureKind = 'refused' | 'reset' | 'timeout' | 'status';
 
 /** Whether the request can be sent again: it has no body, or its body was kept (it fitted in --retry-buffer). */
 export type BodyReplay = 'none' | 'buffered' | 'streamed';
+
+/** Backend answers that a retry elsewhere may better: the gateway-ish 5xx (bad gateway, unavailable, timeout). */
+export const RETRIED_STATUSES: ReadonlySet<number> = new Set([502, 503, 504]);
 
 /** Methods whose repetition changes nothing (RFC 9110 §9.2.2), plus whatever carries an Idempotency-Key. */
 const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);

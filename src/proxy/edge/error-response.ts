@@ -19,3 +19,14 @@ export function sendHttpException(res: ServerResponse, exception: HttpException,
   });
   res.end(body);
 }
+
+/** The same answer as a complete HTTP/1.1 response, for a socket that has no response object; it closes the connection. */
+export function rawErrorResponse(exception: HttpException): string {
+  const body = JSON.stringify(exception.getResponse());
+  const status = exception.getStatus();
+  const reason = (exception.getResponse() as { error?: string }).error ?? '';
+  return (
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
+}

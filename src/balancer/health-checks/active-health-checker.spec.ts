@@ -1,12 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
-import { Upstream } from '../balancer/upstream.js';
-import type { UpstreamPool } from '../balancer/upstream-pool.js';
-import { UpstreamBreaker } from '../breaker/upstream-breaker.js';
-import { parseGatewayConfig } from '../config/parse-gateway-config.js';
-import { type HealthChangeListener, HealthCheckService } from './health-check.service.js';
+import { Upstream } from '../upstream.js';
+import type { UpstreamPool } from '../upstream-pool.js';
+import { UpstreamBreaker } from '../../breaker/upstream-breaker.js';
+import { parseGatewayConfig } from '../../config/parse-gateway-config.js';
+import { type HealthChangeListener, ActiveHealthChecker } from './active-health-checker.js';
 import type { HealthProbe } from './health-probe.js';
-import { failAttempts } from '../../test/support/breaker.js';
+import { failAttempts } from '../../../test/support/breaker.js';
 
 const A = 'http://127.0.0.1:8081';
 const B = 'http://127.0.0.1:8082';
@@ -34,20 +34,20 @@ class ScriptedProbe implements HealthProbe {
   }
 }
 
-describe(HealthCheckService.name, () => {
+describe(ActiveHealthChecker.name, () => {
   let a: Upstream;
   let b: Upstream;
   let probe: ScriptedProbe;
-  let service: HealthCheckService;
+  let service: ActiveHealthChecker;
   let warn: MockInstance<Logger['warn']>;
   let log: MockInstance<Logger['log']>;
 
-  function serviceWith(flags: string[]): HealthCheckService {
+  function serviceWith(flags: string[]): ActiveHealthChecker {
     const config = parseGatewayConfig(
       [`--backends=${A},${B}`, `--health-check-interval=${INTERVAL_MS}ms`, '--health-check-fall=3', '--health-check-rise=2', ...flags],
       {},
     );
-    return new HealthCheckService(config, { upstreams: [a, b] } as unknown as UpstreamPool, probe);
+    return new ActiveHealthChecker(config, { upstreams: [a, b] } as unknown as UpstreamPool, probe);
   }
 
   /** Runs `rounds` rounds of checks, as the timer would. */
@@ -121,15 +121,24 @@ describe(HealthCheckService.name, () => {
     expect(a.healthy).toBe(true);
   });
 
-  it('puts a backend back after --health-check-rise passes in a row, with its open breaker closed', async () => {
+  it('puts a backend back after --health-check-rise passes in a row', async () => {
+    probe.script(a, false, false, false);
+    await rounds(3);
+    expect(a.healthy).toBe(false);
+    await rounds(1);
+    expect(a.healthy).toBe(false);
+    await rounds(1);
+    expect(a.healthy).toBe(true);
+    expect(a.isAvailable()).toBe(true);
+  });
+
+  it('leaves the breaker alone: closing it on a rise is the observers\' wiring', async () => {
     probe.script(a, false, false, false);
     await rounds(3);
     await openBreaker(a);
-    expect(a.breaker.state).toBe('open');
     await rounds(2);
     expect(a.healthy).toBe(true);
-    expect(a.breaker.state).toBe('closed');
-    expect(a.isAvailable()).toBe(true);
+    expect(a.breaker.state).toBe('open');
   });
 
   it('checks every backend at each --health-check-interval once started', async () => {
@@ -218,8 +227,8 @@ describe(HealthCheckService.name, () => {
     probe.script(a, false, false, false, false, false, true, true, true, true);
     await rounds(9);
     const expected = [
-      [A, false],
-      [A, true],
+      [a, false],
+      [a, true],
     ];
     expect(first.mock.calls).toEqual(expected);
     expect(second.mock.calls).toEqual(expected);

@@ -1,10 +1,11 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import type { Upstream } from '../balancer/upstream.js';
-import { UpstreamPool } from '../balancer/upstream-pool.js';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
+import type { Upstream } from '../upstream.js';
+import { UpstreamPool } from '../upstream-pool.js';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
 import { HealthProbe } from './health-probe.js';
 
-export type HealthChangeListener = (backend: string, healthy: boolean) => void;
+/** Hears each transition once; the composition root wires it (metrics, and a rise closes the breaker). */
+export type HealthChangeListener = (upstream: Upstream, healthy: boolean) => void;
 
 /** One backend's run of identical results, and whether a check of it is out. */
 class CheckHistory {
@@ -16,11 +17,12 @@ class CheckHistory {
 /**
  * Active health checks, HAProxy-style: every --health-check-interval each backend is probed;
  * --health-check-fall failures in a row take it out of rotation, --health-check-rise passes in a
- * row put it back with its circuit breaker closed. Backends start healthy. Transitions are logged
- * once here and handed to listeners (metrics subscribes), so this service never knows who reports them.
+ * row put it back. Backends start healthy. Transitions are logged once here and handed to
+ * listeners (see GatewayObservers: metrics, and the breaker closed on a rise), so this class never
+ * knows who reacts to them.
  */
 @Injectable()
-export class HealthCheckService implements OnModuleInit, OnModuleDestroy {
+export class ActiveHealthChecker implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('HealthCheck');
   private readonly listeners: HealthChangeListener[] = [];
   private readonly histories = new Map<Upstream, CheckHistory>();
@@ -85,9 +87,6 @@ export class HealthCheckService implements OnModuleInit, OnModuleDestroy {
     history.passesInARow++;
     if (upstream.healthy || history.passesInARow < this.config.healthCheckRise) return;
     upstream.healthy = true;
-    // The breaker may still be open from the failures that came with the outage; the checks now
-    // say the backend answers, so it should not wait out a cool-down and a probe as well.
-    upstream.breaker.reset();
     this.logger.log(`${upstream.url}: health checks passing (${history.passesInARow} in a row), back in rotation`);
     this.announce(upstream, true);
   }
@@ -102,7 +101,7 @@ export class HealthCheckService implements OnModuleInit, OnModuleDestroy {
   }
 
   private announce(upstream: Upstream, healthy: boolean): void {
-    for (const listener of this.listeners) listener(upstream.url, healthy);
+    for (const listener of this.listeners) listener(upstream, healthy);
   }
 
   private historyOf(upstream: Upstream): CheckHistory {

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { ExpressAdapter } from '@nestjs/platform-express';
-import type { GatewayConfig } from './config/gateway-config.js';
+import type { GatewayConfig } from '../../config/gateway-config.js';
 
 /**
  * Nest's Express adapter, with the node server created from the gateway's timeouts (Nest's own

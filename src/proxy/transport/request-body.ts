@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { readUpTo } from './read-up-to.js';
 
 /** A request's body as the transports send it. */
 export type RequestBody =
@@ -19,21 +20,6 @@ export const NO_BODY: RequestBody = { replay: 'none' };
  * ends or passes the limit; past the limit, what was read and the rest stream on together.
  */
 export async function readRequestBody(req: IncomingMessage, limit: number): Promise<RequestBody> {
-  const announced = req.headers['content-length'];
-  if (announced !== undefined && Number(announced) > limit) return { replay: 'streamed', stream: req };
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req.iterator({ destroyOnReturn: false })) {
-    const buffer = chunk as Buffer;
-    chunks.push(buffer);
-    size += buffer.length;
-    if (size > limit) {
-      // Too large after all: hand what was read, then the rest, to a single stream.
-      const stream = new PassThrough();
-      for (const read of chunks) stream.write(read);
-      req.pipe(stream);
-      return { replay: 'streamed', stream };
-    }
-  }
-  return { replay: 'buffered', data: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size) };
+  const read = await readUpTo(req, limit, req.headers['content-length']);
+  return 'complete' in read ? { replay: 'buffered', data: read.complete } : { replay: 'streamed', stream: read.overflow };
 }

@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { parseGatewayConfig } from '../config/parse-gateway-config.js';
-import { MetricsService } from '../metrics/metrics.service.js';
+import { parseGatewayConfig } from '../../config/parse-gateway-config.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
+import { ClientAddressResolver } from '../edge/client-address.js';
 import { gatewayThrottlerOptions, RateLimiter } from './rate-limiter.js';
 import { SlidingWindowThrottlerStorage } from './sliding-window.storage.js';
 
@@ -49,13 +50,13 @@ describe(RateLimiter.name, () => {
 
   function limiter(...argv: string[]): RateLimiter {
     const config = parseGatewayConfig(argv, {});
-    return new RateLimiter(gatewayThrottlerOptions(config), storage, config, metrics);
+    return new RateLimiter(gatewayThrottlerOptions(config), storage, config, metrics, new ClientAddressResolver(config));
   }
 
   async function admit(rateLimiter: RateLimiter, req: IncomingMessage): Promise<{ admitted: boolean; res: RecordedResponse }> {
     const res = fakeResponse();
-    const admitted = await rateLimiter.admit(req, res as unknown as ServerResponse);
-    return { admitted, res };
+    const refusal = await rateLimiter.admit(req, res as unknown as ServerResponse);
+    return { admitted: refusal === undefined, res };
   }
 
   /** Sends `count` requests and returns whether each was admitted. */

@@ -1,9 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Upstream } from '../balancer/upstream.js';
-import { UpstreamBreaker } from '../breaker/upstream-breaker.js';
-import { parseGatewayConfig } from '../config/parse-gateway-config.js';
+import { Upstream } from '../upstream.js';
+import { UpstreamBreaker } from '../../breaker/upstream-breaker.js';
+import { parseGatewayConfig } from '../../config/parse-gateway-config.js';
 import { HttpHealthProbe } from './http-health.probe.js';
 
 /** A backend on 127.0.0.1 that records the paths it is asked for and answers with `handler`. */

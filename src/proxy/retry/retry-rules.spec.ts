@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UpstreamTimeoutError } from './proxy-errors.js';
+import { UpstreamTimeoutError } from '../proxy-errors.js';
 import { type BodyReplay, type FailureKind, failureKindOf, isIdempotentRequest, retryAllowed } from './retry-rules.js';
 
 const errno = (code: string) => Object.assign(new Error(code), { code });

@@ -1,8 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Upstream } from '../balancer/upstream.js';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
+import type { Upstream } from '../upstream.js';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
 import type { HealthProbe } from './health-probe.js';
 
 /**

@@ -2,7 +2,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
+import { isOwnPath } from '../../own-paths.js';
+import { OwnEndpoints } from './own-endpoints.js';
 
 /**
  * A second listener for the gateway's own endpoints (--admin-listen), so health, metrics and the
@@ -16,13 +18,15 @@ export class AdminListener implements OnApplicationShutdown {
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly ownEndpoints: OwnEndpoints,
   ) {}
 
   /** Starts listening when --admin-listen is set; resolves with the bound address, if any. */
   async listen(): Promise<AddressInfo | undefined> {
     const address = this.config.adminListen;
     if (!address) return undefined;
-    const server = http.createServer(this.adapterHost.httpAdapter.getInstance<http.RequestListener>());
+    const express = this.adapterHost.httpAdapter.getInstance<http.RequestListener>();
+    const server = http.createServer((req, res) => (isOwnPath(req.url ?? '/') ? this.ownEndpoints.serve(req, res) : express(req, res)));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -1,4 +1,4 @@
-import type { Upstream } from '../balancer/upstream.js';
+import type { Upstream } from '../upstream.js';
 
 /** One active health check of one backend: how it is made is this seam's business. */
 export interface HealthProbe {

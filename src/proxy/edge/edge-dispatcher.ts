@@ -1,0 +1,98 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
+import { GracefulShutdownService } from '../../lifecycle/graceful-shutdown.service.js';
+import { isOwnPath } from '../../own-paths.js';
+import { ClientProtocolError, toHttpException, UnsupportedRequestTargetError } from '../proxy-errors.js';
+import { ProxyMiddleware } from '../proxy.middleware.js';
+import { RateLimiter } from '../rate-limit/rate-limiter.js';
+import { AccessLog } from '../record/access-log.js';
+import { identify, identityOf } from '../request-identity.js';
+import { rawErrorResponse, sendHttpException } from './error-response.js';
+import { OwnEndpoints } from './own-endpoints.js';
+
+/**
+ * The HTTP server's one 'request' listener. The gateway's own endpoints go to Express and Nest's
+ * controllers; everything else goes down the proxy pipeline as plain node req/res, because
+ * Express's per-request work costs more than the proxying itself. It also answers the client
+ * errors Node reports on the socket (408 past --read-timeout, 400, 431) in Nest's JSON shape.
+ */
+@Injectable()
+export class EdgeDispatcher implements OnApplicationBootstrap {
+  /** False with --admin-listen: the own endpoints live there, and these paths are proxied here. */
+  private readonly servesOwnPaths: boolean;
+  /** The response in progress on each connection, so a socket-level error never writes into one already started. */
+  private readonly responseOn = new WeakMap<Socket, ServerResponse>();
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly ownEndpoints: OwnEndpoints,
+    private readonly rateLimiter: RateLimiter,
+    private readonly proxy: ProxyMiddleware,
+    private readonly shutdown: GracefulShutdownService,
+    private readonly accessLog: AccessLog,
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+  ) {
+    this.servesOwnPaths = config.adminListen === undefined;
+  }
+
+  /** Takes the server's 'request' event over from Express, keeping Express for our own paths. */
+  onApplicationBootstrap(): void {
+    const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
+    server.removeAllListeners('request');
+    server.on('request', this.dispatch);
+    server.on('clientError', this.onClientError);
+  }
+
+  readonly dispatch = (req: IncomingMessage, res: ServerResponse): void => {
+    this.responseOn.set(req.socket, res);
+    // While draining, every response ends its connection so the client reconnects elsewhere.
+    if (this.shutdown.draining) res.setHeader('connection', 'close');
+    const url = req.url ?? '/';
+    if (this.servesOwnPaths && isOwnPath(url)) {
+      this.ownEndpoints.serve(req, res);
+      return;
+    }
+    const startedAt = performance.now();
+    const { requestId } = identify(req);
+    if (url.charCodeAt(0) !== 0x2f /* '/' */) {
+      const refusal = new UnsupportedRequestTargetError();
+      sendHttpException(res, refusal, { 'x-request-id': requestId });
+      this.accessLog.recordRefused(req, refusal, startedAt);
+      return;
+    }
+    void this.forward(req, res, startedAt);
+  };
+
+  private async forward(req: IncomingMessage, res: ServerResponse, startedAt: number): Promise<void> {
+    const refusal = await this.rateLimiter.admit(req, res);
+    if (refusal) {
+      this.accessLog.recordRefused(req, refusal, startedAt);
+      return;
+    }
+    this.proxy.use(req, res, (error?: unknown) => {
+      if (this.shutdown.draining) res.setHeader('connection', 'close');
+      sendHttpException(res, toHttpException(error), { 'x-request-id': identityOf(req).requestId });
+    });
+  }
+
+  private readonly onClientError = (error: NodeJS.ErrnoException, socket: Socket): void => {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const exception = toHttpException(new ClientProtocolError(error));
+    const inProgress = this.responseOn.get(socket);
+    if (inProgress && !inProgress.writableFinished) {
+      if (inProgress.headersSent) {
+        // A response is already on the wire; a second status line would corrupt it.
+        socket.destroy();
+        return;
+      }
+      this.proxy.recordClientFault(inProgress.req, exception.getStatus());
+    }
+    socket.end(rawErrorResponse(exception));
+  };
+}

@@ -1,0 +1,45 @@
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { UpstreamResponse } from './transport/upstream-transport.js';
+import { readUpTo } from './transport/read-up-to.js';
+
+/**
+ * Largest backend error answer kept in memory while a retry is tried. Error pages are small; a
+ * larger one is passed to the client instead of retried, rather than held.
+ */
+export const KEPT_RESPONSE_LIMIT_BYTES = 64 * 1_024;
+
+/** A backend's whole answer, held back while a retry might bring a better one. */
+export interface KeptResponse {
+  readonly status: number;
+  readonly statusMessage: string | undefined;
+  readonly headers: string[] | OutgoingHttpHeaders;
+  readonly body: Buffer;
+}
+
+/** What reading an answer to keep it gave. */
+export type Keeping =
+  | { readonly kept: KeptResponse }
+  /** Too large to keep: the answer as it arrived, its body rejoined, to pass on instead of retrying. */
+  | { readonly tooLarge: UpstreamResponse }
+  /** The backend broke off in the middle of its body: there is nothing to keep. */
+  | { readonly broken: Error };
+
+function contentLengthOf(headers: string[] | OutgoingHttpHeaders): string | undefined {
+  if (!Array.isArray(headers)) return headers['content-length'] as string | undefined;
+  for (let i = 0; i < headers.length; i += 2) if (headers[i].length === 14 && headers[i].toLowerCase() === 'content-length') return headers[i + 1];
+  return undefined;
+}
+
+/** Reads a backend's answer in full, up to KEPT_RESPONSE_LIMIT_BYTES, so it can be passed on later. */
+export async function keepResponse(response: UpstreamResponse): Promise<Keeping> {
+  let read;
+  try {
+    read = await readUpTo(response.body, KEPT_RESPONSE_LIMIT_BYTES, contentLengthOf(response.headers));
+  } catch (error) {
+    return { broken: error as Error };
+  }
+  const { status, statusMessage, headers } = response;
+  if ('overflow' in read) return { tooLarge: { status, statusMessage, headers, body: read.overflow as Readable } };
+  return { kept: { status, statusMessage, headers, body: read.complete } };
+}
