@@ -1,40 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from './support/backend.js';
-import { type GatewayProcess, spawnGateway } from './support/gateway-process.js';
+import { spawnGateway } from './support/gateway-process.js';
 import { rawRequest } from './support/http.js';
+import { linesOf, stopGateway as stop, waitUntilServing } from './support/log-lines.js';
 import { freePort } from './support/ports.js';
-
-interface LogLine {
-  level: number;
-  msg: string;
-  [field: string]: unknown;
-}
-
-/** The JSON lines a gateway process has written so far. */
-function linesOf(gateway: GatewayProcess): LogLine[] {
-  return gateway
-    .output()
-    .stdout.split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as LogLine);
-}
-
-async function waitUntilServing(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await rawRequest(`http://127.0.0.1:${port}/health`)).status === 200) return;
-    } catch {
-      await sleep(100);
-    }
-  }
-  throw new Error(`nothing answered on port ${port}`);
-}
-
-async function stop(gateway: GatewayProcess): Promise<void> {
-  gateway.child.kill('SIGTERM');
-  await gateway.exited;
-}
 
 describe('the access log', () => {
   let backend: TestBackend;
