@@ -1,8 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Upstream } from '../balancer/upstream.js';
 import type { BreakerAttempt } from '../breaker/upstream-breaker.js';
 import type { BackendCounters } from '../metrics/metrics.service.js';
-import type { KeptResponse } from './kept-response.js';
 import { NO_BODY, type RequestBody } from './transport/request-body.js';
 
 export type Next = (error?: unknown) => void;
@@ -28,6 +27,14 @@ export type ExchangePhase =
   | 'answered-by-gateway'
   /** The client broke the protocol or its deadline (408, 400), and the dispatcher answered it. */
   | 'client-fault';
+
+/** A backend's whole answer, held back while a retry might bring a better one (see kept-response.ts). */
+export interface KeptResponse {
+  readonly status: number;
+  readonly statusMessage: string | undefined;
+  readonly headers: string[] | OutgoingHttpHeaders;
+  readonly body: Buffer;
+}
 
 /** Settles the current retry try for cockatiel's retry loop. */
 export interface TryOutcome {

@@ -1,5 +1,5 @@
-import type { OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
+import type { KeptResponse } from './exchange.js';
 import type { UpstreamResponse } from './transport/upstream-transport.js';
 import { readUpTo } from './transport/read-up-to.js';
 
@@ -9,14 +9,6 @@ import { readUpTo } from './transport/read-up-to.js';
  */
 export const KEPT_RESPONSE_LIMIT_BYTES = 64 * 1_024;
 
-/** A backend's whole answer, held back while a retry might bring a better one. */
-export interface KeptResponse {
-  readonly status: number;
-  readonly statusMessage: string | undefined;
-  readonly headers: string[] | OutgoingHttpHeaders;
-  readonly body: Buffer;
-}
-
 /** What reading an answer to keep it gave. */
 export type Keeping =
   | { readonly kept: KeptResponse }
@@ -25,7 +17,7 @@ export type Keeping =
   /** The backend broke off in the middle of its body: there is nothing to keep. */
   | { readonly broken: Error };
 
-function contentLengthOf(headers: string[] | OutgoingHttpHeaders): string | undefined {
+function contentLengthOf(headers: UpstreamResponse['headers']): string | undefined {
   if (!Array.isArray(headers)) return headers['content-length'] as string | undefined;
   for (let i = 0; i < headers.length; i += 2) if (headers[i].length === 14 && headers[i].toLowerCase() === 'content-length') return headers[i + 1];
   return undefined;

@@ -14,6 +14,8 @@ import { gatewayThrottlerOptions, RateLimiter } from './rate-limit/rate-limiter.
 import { SlidingWindowThrottlerStorage } from './rate-limit/sliding-window.storage.js';
 import { AccessLog } from './record/access-log.js';
 import { RequestRecorder } from './record/request-recorder.js';
+import { ResponseWriter } from './response-writer.js';
+import { UpstreamTries } from './upstream-tries.js';
 import { upstreamTransportProvider } from './transport/transport.provider.js';
 
 /** The request path: the edge (listeners, dispatcher), the rate limiter, the proxy middleware and its transport, the recording. */
@@ -33,6 +35,8 @@ import { upstreamTransportProvider } from './transport/transport.provider.js';
     ClientAddressResolver,
     AccessLog,
     RequestRecorder,
+    UpstreamTries,
+    ResponseWriter,
     RateLimiter,
     upstreamTransportProvider,
     ProxyMiddleware,

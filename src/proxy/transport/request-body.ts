@@ -17,9 +17,14 @@ export const NO_BODY: RequestBody = { replay: 'none' };
  * Reads a request body of up to `limit` bytes into memory so a retry can send it again (as NGINX
  * buffers request bodies). A body announced larger than the limit is not read at all: it streams
  * to the first backend from the request itself. A body of unknown length (chunked) is read until it
- * ends or passes the limit; past the limit, what was read and the rest stream on together.
+ * ends or passes the limit; past the limit, what was read and the rest stream on together. A kept
+ * body is then forwarded with a Content-Length.
  */
 export async function readRequestBody(req: IncomingMessage, limit: number): Promise<RequestBody> {
   const read = await readUpTo(req, limit, req.headers['content-length']);
-  return 'complete' in read ? { replay: 'buffered', data: read.complete } : { replay: 'streamed', stream: read.overflow };
+  if ('overflow' in read) return { replay: 'streamed', stream: read.overflow };
+  // Known in full now: every try sends it with its length, whatever framing the client used.
+  delete req.headers['transfer-encoding'];
+  req.headers['content-length'] = String(read.complete.length);
+  return { replay: 'buffered', data: read.complete };
 }

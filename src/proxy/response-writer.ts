@@ -1,0 +1,43 @@
+import type { OutgoingHttpHeaders } from 'node:http';
+import { Injectable } from '@nestjs/common';
+import { GracefulShutdownService } from '../lifecycle/graceful-shutdown.service.js';
+import type { Exchange, KeptResponse } from './exchange.js';
+import { identityOf } from './request-identity.js';
+import type { UpstreamResponse } from './transport/upstream-transport.js';
+
+/**
+ * Writes a backend's answer to the client as the backend sent it (status, reason, headers, body),
+ * plus what the gateway adds to every proxied response: the request id, and `Connection: close`
+ * while draining.
+ */
+@Injectable()
+export class ResponseWriter {
+  constructor(private readonly shutdown: GracefulShutdownService) {}
+
+  /** Streams a response that is arriving now. */
+  stream(exchange: Exchange, response: UpstreamResponse): void {
+    if (exchange.res.destroyed) {
+      response.body.destroy();
+      return;
+    }
+    exchange.res.writeHead(response.status, response.statusMessage, this.withOurHeaders(exchange, response.headers));
+    response.body.pipe(exchange.res);
+  }
+
+  /** Writes an answer that was kept in full while a retry was tried. */
+  kept(exchange: Exchange, kept: KeptResponse): void {
+    if (exchange.res.destroyed) return;
+    exchange.res.writeHead(kept.status, kept.statusMessage, this.withOurHeaders(exchange, kept.headers));
+    exchange.res.end(kept.body);
+  }
+
+  private withOurHeaders<T extends string[] | OutgoingHttpHeaders>(exchange: Exchange, headers: T): T {
+    // A response that was under way when the drain began is its connection's last.
+    if (this.shutdown.draining) exchange.res.setHeader('connection', 'close');
+    // With the other headers, not by setHeader, which would put every response on writeHead's slow path.
+    const requestId = identityOf(exchange.req).requestId;
+    if (Array.isArray(headers)) headers.push('x-request-id', requestId);
+    else headers['x-request-id'] = requestId;
+    return headers;
+  }
+}
