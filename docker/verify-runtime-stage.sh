@@ -39,6 +39,12 @@ body=$(node -e "fetch('http://127.0.0.1:${port}/health').then(r=>r.text()).then(
 echo "runtime stage answers /health: ${body}"
 echo "$body" | grep -q '"status":"UP"' || { echo "verify-runtime-stage: unexpected /health body" >&2; exit 1; }
 
+# The status page reads package.json two folders up from dist/status/: /app/package.json in the image.
+expected_version=$(node -p "require('${repo}/package.json').version")
+version=$(node -e "fetch('http://127.0.0.1:${port}/status?format=json').then(r=>r.json()).then(v=>console.log(v.gateway.version))")
+echo "runtime stage's /status names version ${version}"
+[ "$version" = "$expected_version" ] || { echo "verify-runtime-stage: /status says version ${version}, package.json says ${expected_version}" >&2; exit 1; }
+
 kill -TERM "$gateway_pid"
 status=0
 wait "$gateway_pid" || status=$?

@@ -87,7 +87,7 @@ describe.each(ENGINES)('GET /metrics for Prometheus (%s)', (engine) => {
       gateway_backend_breaker_transitions_total: 'counter',
       gateway_backend_healthy: 'gauge',
     });
-    for (const name of ['nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_gc_duration_seconds', 'process_cpu_seconds_total']) {
+    for (const name of ['nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_gc_duration_seconds', 'nodejs_active_handles', 'process_cpu_seconds_total']) {
       expect(exposition.families.has(name), name).toBe(true);
     }
   });

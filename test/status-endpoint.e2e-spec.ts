@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from './support/backend.js';
 import { backendsFlag, startGateway, type TestGateway } from './support/gateway.js';
@@ -43,6 +44,17 @@ describe('GET /status', () => {
     expect(view.backends[0].lastMinute.requestsPerSecond).toBeGreaterThan(0);
     expect(view.backends[0].lastMinute.latencyMs.p50).toBeGreaterThan(0);
     expect(view.gateway.totals.requests).toBe(3);
+  });
+
+  it('names the gateway’s version and start in the JSON, and each backend’s since and last error', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const view = JSON.parse((await rawRequest(`${gateway.url}/status?format=json`)).body.toString());
+    expect(view.gateway).toMatchObject({ version, panicRouting: false, totals: { panicRouted: 0 } });
+    expect(view.gateway.startedAt).toBeLessThanOrEqual(Date.parse(view.generatedAt));
+    // Up since the gateway started: its counters were made at start, and nothing has changed since.
+    expect(view.backends[0].since).toBeGreaterThanOrEqual(view.gateway.startedAt);
+    expect(view.backends[0].since).toBeLessThan(view.gateway.startedAt + 5_000);
+    expect(view.backends[0].lastError).toBeNull();
   });
 
   it('refuses a format it does not know with 400', async () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
@@ -54,7 +55,7 @@ describe('status page in a browser', () => {
     await Promise.all(backends.map((backend) => backend.close()));
   });
 
-  it('shows a stopped backend as down once its breaker opens, without a reload', async () => {
+  it('shows a stopped backend as down once its breaker opens, its last error and since when, without a reload; then the panic notice once both are stopped', async () => {
     const steady = await startBackend({ name: 'steady', handler: (_req, res) => setTimeout(() => res.end('steady'), 1 + Math.random() * 3) });
     const victim = await startBackend({ name: 'victim' });
     backends.push(steady, victim);
@@ -62,7 +63,7 @@ describe('status page in a browser', () => {
     gateway = await startGateway([backendsFlag(steady, victim), '--breaker-failures=1', '--breaker-cooldown=5m', '--rate-limit=0']);
 
     browser = await launchChromium();
-    const page = await browser.newPage({ viewport: { width: 1200, height: 520 } });
+    const page = await browser.newPage({ viewport: { width: 1440, height: 560 } });
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     page.on('console', (message) => {
@@ -96,10 +97,17 @@ describe('status page in a browser', () => {
 
     const victimRow = await rowText(page, victim);
     const steadyRow = await rowText(page, steady);
-    expect(victimRow).toMatch(/^\S+\s+down\s+open\s+healthy\b/);
-    expect(steadyRow).toMatch(/^\S+\s+up\s+closed\s+healthy\b/);
+    expect(victimRow).toMatch(/^\S+\s+down\s+open\s+healthy\s+\d+s\s+since \d\d:\d\d:\d\d UTC\b/);
+    expect(steadyRow).toMatch(/^\S+\s+up\s+closed\s+healthy\s+\d+s\s+since \d\d:\d\d:\d\d UTC\b/);
+    // Its last error, refreshed from the JSON: the refused connection, seconds ago.
+    expect(victimRow).toMatch(/\bECONNREFUSED\s+\d+s ago, \d\d:\d\d:\d\d UTC$/);
+    expect(steadyRow).toMatch(/\s–$/);
     expect(steadyRow).toMatch(/\d+(\.\d+)? ms/); // latency percentiles of real traffic
     expect(await page.locator('#tile-backends-up').innerText()).toBe('1 of 2');
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(await page.locator('#tile-version').innerText()).toBe(version);
+    expect(await page.locator('#tile-uptime').innerText()).toMatch(/^\d+s$/);
+    expect(await page.locator('#panic-notice').innerText()).toBe('');
     // The failed try at the stopped backend was retried on the other: clients saw no error.
     expect(traffic.statuses.length).toBeGreaterThan(0);
     expect(traffic.statuses.every((status) => status === 200)).toBe(true);
@@ -112,5 +120,17 @@ describe('status page in a browser', () => {
     await mkdir(fileURLToPath(new URL('./artifacts/', import.meta.url)), { recursive: true });
     await page.screenshot({ path: ARTIFACT, fullPage: true });
     if (process.env.UPDATE_SCREENSHOT === '1') await page.screenshot({ path: DOCS_SCREENSHOT, fullPage: true });
-  }, 45_000);
+
+    // The other backend stops too: every backend is down, and the page says requests are panic-routed.
+    const lastTraffic = keepTrafficFlowing(`${gateway.url}/items`, { maxRequests: 400, maxMs: 15_000 });
+    try {
+      await steady.close();
+      await page.locator('#panic-notice .panic').waitFor({ timeout: 10_000 });
+    } finally {
+      await lastTraffic.stop();
+    }
+    expect(await page.locator('#panic-notice').innerText()).toMatch(/^Panic routing: every backend is down by its own signals .* [\d,]+ requests panic-routed since start\.$/);
+    expect(await page.locator('#tile-backends-up').innerText()).toBe('0 of 2');
+    expect(problems).toEqual([]);
+  }, 60_000);
 });

@@ -58,6 +58,8 @@ export class BackendCounters {
  */
 @Injectable()
 export class MetricsService {
+  /** When counting began, at the gateway's start (epoch ms): every total here is since then. */
+  readonly startedAt = Date.now();
   /** Proxied requests accepted past the rate limiter. */
   requests = 0;
   /** Requests a backend answered (any status). */

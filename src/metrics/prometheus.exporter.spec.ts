@@ -113,4 +113,15 @@ describe(PrometheusExporter.name, () => {
       expect(body).toContain('# TYPE nodejs_gc_duration_seconds histogram');
     }
   });
+
+  it('names counters, and only counters, with _total (promtool rejects Node’s default *_total gauges), keeping Node’s handles and requests by type', async () => {
+    const { body } = await exporter.render();
+    const types = new Map<string, string>();
+    for (const [, name, type] of body.matchAll(/^# TYPE (\S+) (\S+)$/gm)) types.set(name, type);
+    expect(types.size).toBeGreaterThan(20);
+    expect([...types].filter(([name, type]) => type !== 'counter' && name.endsWith('_total'))).toEqual([]);
+    expect([...types].filter(([name, type]) => type === 'counter' && !name.endsWith('_total'))).toEqual([]);
+    expect(types.get('nodejs_active_handles')).toBe('gauge');
+    expect(types.get('nodejs_active_requests')).toBe('gauge');
+  });
 });

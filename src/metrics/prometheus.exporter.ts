@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { breakerStateValue, healthValue } from './backend-gauge-values.js';
 import { DURATION_BUCKETS_SECONDS, DurationHistogram } from './duration-histogram.js';
 import { type BackendState, type CompletedRequest, MetricsService } from './metrics.service.js';
+import { registerNodeMetrics } from './node-metrics.js';
 import { METHOD_LABELS, methodIndex, STATUS_CLASS_LABELS, statusClassIndex } from './request-labels.js';
 import { ScrapeTimeHistogram } from './scrape-time-histogram.js';
 
@@ -45,10 +46,7 @@ export class PrometheusExporter {
   private readonly requestDuration = new DurationHistogram(DURATION_BUCKETS_SECONDS);
 
   constructor(private readonly metrics: MetricsService) {
-    // Event-loop lag, heap, GC, CPU, file descriptors, read when scraped. The event-loop-delay
-    // monitor and GC observer this starts cannot be stopped (prom-client has no API for it,
-    // prometheus/client_js#494); neither keeps the process alive, and there is one per gateway.
-    collectDefaultMetrics({ register: this.registry });
+    registerNodeMetrics(this.registry);
     this.registerRequestMetrics();
     this.registerGatewayCounters();
     this.registerBackendMetrics();

@@ -24,11 +24,31 @@ export function backendAvailability(state: BackendState, health: BackendHealth):
   }
 }
 
+/**
+ * Whether the pool is panic routing: every backend is down by its own signals, so the balancer
+ * sends requests to them anyway rather than refuse them all. Not with an empty pool.
+ */
+export function panicRouting(backends: readonly { readonly availability: BackendAvailability }[]): boolean {
+  return backends.length > 0 && backends.every((backend) => backend.availability === 'down');
+}
+
+/** The latest failed try at a backend. */
+export interface BackendError {
+  /** What the try met: an error code (`ECONNREFUSED`, `ECONNRESET`), `timeout`, or the status that failed it (`503`). */
+  readonly reason: string;
+  /** Epoch ms. */
+  readonly at: number;
+}
+
 export interface BackendStatus {
   readonly url: string;
   readonly availability: BackendAvailability;
   readonly breaker: BackendState;
   readonly health: BackendHealth;
+  /** When its breaker state or health last changed (epoch ms); the gateway's start until then. */
+  readonly since: number;
+  /** Null until one of its tries fails. */
+  readonly lastError: BackendError | null;
   readonly inFlight: number;
   /** Since the gateway started. */
   readonly totals: { readonly requests: number; readonly responses: number; readonly errors: number };
@@ -36,6 +56,12 @@ export interface BackendStatus {
 }
 
 export interface GatewayStatus {
+  /** package.json's `version`; `unknown` when it cannot be read. */
+  readonly version: string;
+  /** When the gateway started (epoch ms): its uptime is `generatedAt` minus this. */
+  readonly startedAt: number;
+  /** Every backend is down by its own signals, so requests are sent to them anyway (see panicRouting). */
+  readonly panicRouting: boolean;
   /** Since the gateway started; the same counters as /metrics. */
   readonly totals: {
     readonly requests: number;
@@ -45,13 +71,15 @@ export interface GatewayStatus {
     readonly inFlight: number;
     readonly rateLimited: number;
     readonly retries: number;
+    /** Requests sent to a backend out of rotation because every backend was (panic routing). */
+    readonly panicRouted: number;
   };
   readonly lastMinute: RecentSummary;
 }
 
 /** What `GET /status?format=json` answers, and what the page shows. */
 export interface StatusView {
-  /** ISO 8601. */
+  /** ISO 8601; the page measures every age and duration up to this moment. */
   readonly generatedAt: string;
   readonly windowSeconds: number;
   readonly gateway: GatewayStatus;

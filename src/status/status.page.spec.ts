@@ -4,6 +4,7 @@ import type { RecentSummary } from '../metrics/recent-stats.js';
 import { renderStatusPage, STATUS_PAGE_CONTENT_SECURITY_POLICY } from './status.page.js';
 import type { BackendStatus, StatusView } from './status-view.js';
 
+const GENERATED_AT = '2026-11-26T05:30:00.000Z';
 const quietMinute: RecentSummary = { requestsPerSecond: 0, errorsPerSecond: 0, errorRatio: 0, latencyMs: { p50: null, p90: null, p99: null } };
 
 function backend(overrides: Partial<BackendStatus> & Pick<BackendStatus, 'url'>): BackendStatus {
@@ -11,6 +12,8 @@ function backend(overrides: Partial<BackendStatus> & Pick<BackendStatus, 'url'>)
     availability: 'up',
     breaker: 'closed',
     health: 'healthy',
+    since: Date.parse(GENERATED_AT) - 65_000,
+    lastError: null,
     inFlight: 0,
     totals: { requests: 0, responses: 0, errors: 0 },
     lastMinute: quietMinute,
@@ -18,12 +21,15 @@ function backend(overrides: Partial<BackendStatus> & Pick<BackendStatus, 'url'>)
   };
 }
 
-function view(backends: BackendStatus[]): StatusView {
+function view(backends: BackendStatus[], panicRouting = false): StatusView {
   return {
-    generatedAt: '2026-11-26T05:30:00.000Z',
+    generatedAt: GENERATED_AT,
     windowSeconds: 60,
     gateway: {
-      totals: { requests: 1234567, responses: 1234000, errors: 567, aborted: 0, inFlight: 3, rateLimited: 9, retries: 2 },
+      version: '0.9.1',
+      startedAt: Date.parse(GENERATED_AT) - 3_725_000,
+      panicRouting,
+      totals: { requests: 1234567, responses: 1234000, errors: 567, aborted: 0, inFlight: 3, rateLimited: 9, retries: 2, panicRouted: 42 },
       lastMinute: { requestsPerSecond: 20_575.4, errorsPerSecond: 0.5, errorRatio: 0.5 / 20_575.4, latencyMs: { p50: 1.234, p90: 12.34, p99: 1234 } },
     },
     backends,
@@ -79,14 +85,29 @@ describe(renderStatusPage.name, () => {
   it('shows the last minute per backend: rates, error share and latency percentiles', () => {
     const lastMinute: RecentSummary = { requestsPerSecond: 150.4, errorsPerSecond: 15.04, errorRatio: 0.1, latencyMs: { p50: 2.5, p90: 48.25, p99: 2500 } };
     const html = renderStatusPage(view([backend({ url: 'http://a:1', inFlight: 7, lastMinute, totals: { requests: 9000, responses: 8000, errors: 1000 } })]));
-    expect(wordsOf(rowOf(html, 'http://a:1'))).toBe('http://a:1 up closed healthy 7 150 15.0 10.0 % 2.50 ms 48.3 ms 2.50 s 9,000 1,000');
+    expect(wordsOf(rowOf(html, 'http://a:1'))).toBe('http://a:1 up closed healthy 1m 5s since 05:28:55 UTC 7 150 15.0 10.0 % 2.50 ms 48.3 ms 2.50 s 9,000 1,000 –');
     // One request in ten failing is worth the colour.
     expect(rowOf(html, 'http://a:1')).toContain('<td class="bad">10.0 %</td>');
   });
 
   it('shows a dash for percentiles of a minute with no requests', () => {
     const html = renderStatusPage(view([backend({ url: 'http://a:1' })]));
-    expect(wordsOf(rowOf(html, 'http://a:1'))).toBe('http://a:1 up closed healthy 0 0 0 0 % – – – 0 0');
+    expect(wordsOf(rowOf(html, 'http://a:1'))).toBe('http://a:1 up closed healthy 1m 5s since 05:28:55 UTC 0 0 0 0 % – – – 0 0 –');
+  });
+
+  it('shows how long a down backend has been down, and the last error it gave with when', () => {
+    const since = Date.parse(GENERATED_AT) - 200_000;
+    const html = renderStatusPage(
+      view([backend({ url: 'http://a:1', availability: 'down', breaker: 'open', since, lastError: { reason: 'ECONNREFUSED', at: since }, totals: { requests: 3, responses: 0, errors: 3 } })]),
+    );
+    expect(wordsOf(rowOf(html, 'http://a:1'))).toBe('http://a:1 down open healthy 3m 20s since 05:26:40 UTC 0 0 0 0 % – – – 3 3 ECONNREFUSED 3m 20s ago, 05:26:40 UTC');
+  });
+
+  it('shows a panic notice while every backend is down, and an empty place for it otherwise', () => {
+    const down = backend({ url: 'http://a:1', availability: 'down', breaker: 'open' });
+    const notice = /<div id="panic-notice">(.*?)<\/div>/s;
+    expect(notice.exec(renderStatusPage(view([down], true)))?.[1]).toMatch(/^<p class="panic"><strong>Panic routing:<\/strong> every backend is down .* 42 requests panic-routed since start\.<\/p>$/);
+    expect(notice.exec(renderStatusPage(view([down, backend({ url: 'http://b:2' })])))?.[1]).toBe('');
   });
 
   it('shows the gateway totals and its last minute', () => {
@@ -98,6 +119,9 @@ describe(renderStatusPage.name, () => {
     expect(html).toContain('<dd id="tile-p99">1.23 s</dd>');
     expect(html).toContain('<dd id="tile-requests">1,234,567</dd>');
     expect(html).toContain('<dd id="tile-rate-limited">9</dd>');
+    expect(html).toContain('<dd id="tile-panic-routed">42</dd>');
+    expect(html).toContain('<dd id="tile-uptime">1h 2m</dd>');
+    expect(html).toContain('<dd id="tile-version">0.9.1</dd>');
   });
 
   it('is self-contained: no external script, style, font, image or link', () => {
@@ -111,6 +135,8 @@ describe(renderStatusPage.name, () => {
     const script = /<script>(.*)<\/script>/s.exec(html)![1];
     expect(script).toContain("location.pathname + '?format=json'");
     expect(script).toContain('var REFRESH_MS = 2000;');
+    // Every part that changes is re-rendered from the JSON: the panic notice, the tiles, the rows.
+    for (const call of ['renderPanicNotice(view)', 'renderGatewayTiles(view)', 'renderBackendRows(view)']) expect(script).toContain(call);
     // The policy names the script by its hash: the page's exact script runs and nothing else.
     const allowed = /script-src 'sha256-([^']+)'/.exec(STATUS_PAGE_CONTENT_SECURITY_POLICY)![1];
     expect(allowed).toBe(createHashOf(script));

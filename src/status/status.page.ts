@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { escapeHtml, RENDER_SOURCE, renderBackendHeader, renderBackendRows, renderGatewayTiles } from './status.render.js';
+import { escapeHtml, RENDER_SOURCE, renderBackendHeader, renderBackendRows, renderGatewayTiles, renderPanicNotice } from './status.render.js';
 import type { StatusView } from './status-view.js';
 
 /** How often the page asks for fresh numbers. */
@@ -19,13 +19,16 @@ h2 small, #updated { color: var(--muted); font-weight: normal; }
 .tiles dd { margin: 0; font-size: 1.1rem; font-variant-numeric: tabular-nums; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 th, td { border-bottom: 1px solid var(--line); padding: .35rem .6rem; text-align: right; white-space: nowrap; }
-th:nth-child(-n+4), td:nth-child(-n+4) { text-align: left; }
+th:nth-child(-n+5), td:nth-child(-n+5), th:last-child, td:last-child { text-align: left; }
 th { color: var(--muted); font-weight: 600; }
 tr.down { background: var(--down-row); }
 .badge { display: inline-block; min-width: 4.5em; text-align: center; border-radius: 1em; padding: 0 .5em; color: #fff; font-weight: 600; }
 .badge.up { background: var(--up); } .badge.down { background: var(--down); } .badge.probing { background: var(--probing); }
 .closed, .healthy { color: var(--up); } .open, .unhealthy, .bad { color: var(--down); font-weight: 600; } .half-open { color: var(--probing); font-weight: 600; }
 td.url { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
+td small { display: block; color: var(--muted); font-size: .8em; }
+.panic { border: 2px solid var(--down); background: var(--down-row); border-radius: 6px; padding: .5rem .8rem; margin: 1rem 0 0; max-width: 60rem; }
+.panic strong { color: var(--down); }
 `;
 
 /** Polls the JSON every REFRESH_MS and re-renders in place with the server's own render functions. */
@@ -39,9 +42,11 @@ function showUpdated(text, stale) {
   updated.className = stale ? 'stale' : '';
 }
 function render(view) {
+  document.getElementById('panic-notice').innerHTML = renderPanicNotice(view);
   document.getElementById('gateway-tiles').innerHTML = renderGatewayTiles(view);
   document.getElementById('backend-rows').innerHTML = renderBackendRows(view);
-  shownAt = new Date(view.generatedAt).toLocaleTimeString();
+  // In UTC like every clock time on the page (the first view comes from the server, which cannot know the reader's zone).
+  shownAt = formatClock(Date.parse(view.generatedAt), Date.parse(view.generatedAt));
   showUpdated('Updated ' + shownAt + ' \\u00b7 refreshes every ' + REFRESH_MS / 1000 + ' s', false);
 }
 function refresh() {
@@ -95,9 +100,10 @@ export function renderStatusPage(view: StatusView): string {
 <body>
 <h1>Gateway status</h1>
 <p id="updated">Updated ${generatedAt} &middot; refreshes every ${REFRESH_MS / 1000} s</p>
+<div id="panic-notice">${renderPanicNotice(view)}</div>
 <h2>Gateway <small>rates and latency over the last ${view.windowSeconds} s; counts since start</small></h2>
 <dl class="tiles" id="gateway-tiles">${renderGatewayTiles(view)}</dl>
-<h2>Backends <small>a backend is down while its breaker is open or its health checks fail</small></h2>
+<h2>Backends <small>a backend is down while its breaker is open or its health checks fail; clock times in UTC</small></h2>
 <table>
 <thead>${renderBackendHeader()}</thead>
 <tbody id="backend-rows">

@@ -2,7 +2,9 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import {
   escapeHtml,
+  formatClock,
   formatCount,
+  formatDuration,
   formatMs,
   formatPercent,
   formatRate,
@@ -10,14 +12,22 @@ import {
   renderBackendHeader,
   renderBackendRows,
   renderGatewayTiles,
+  renderPanicNotice,
 } from './status.render.js';
 import type { StatusView } from './status-view.js';
+
+/** generatedAt, 2026-11-26T05:30:00Z, in epoch ms. */
+const NOW = 1_795_671_000_000;
 
 const view: StatusView = {
   generatedAt: '2026-11-26T05:30:00.000Z',
   windowSeconds: 60,
   gateway: {
-    totals: { requests: 12345, responses: 12000, errors: 45, aborted: 0, inFlight: 3, rateLimited: 0, retries: 7 },
+    version: '1.4.2',
+    // Two days and thirty minutes before generatedAt.
+    startedAt: Date.parse('2026-11-24T05:00:00Z'),
+    panicRouting: false,
+    totals: { requests: 12345, responses: 12000, errors: 45, aborted: 0, inFlight: 3, rateLimited: 0, retries: 7, panicRouted: 4 },
     lastMinute: { requestsPerSecond: 205.75, errorsPerSecond: 0.75, errorRatio: 0.75 / 205.75, latencyMs: { p50: 1.5, p90: 3.25, p99: 40 } },
   },
   backends: [
@@ -26,6 +36,8 @@ const view: StatusView = {
       availability: 'down',
       breaker: 'open',
       health: 'healthy',
+      since: NOW - 192_000,
+      lastError: { reason: 'ECONNREFUSED', at: NOW - 12_000 },
       inFlight: 0,
       totals: { requests: 10, responses: 0, errors: 10 },
       lastMinute: { requestsPerSecond: 0, errorsPerSecond: 0, errorRatio: 0, latencyMs: { p50: null, p90: null, p99: null } },
@@ -35,6 +47,9 @@ const view: StatusView = {
       availability: 'up',
       breaker: 'closed',
       health: 'healthy',
+      // The day before generatedAt.
+      since: Date.parse('2026-11-25T23:00:00Z'),
+      lastError: null,
       inFlight: 2,
       totals: { requests: 12335, responses: 12300, errors: 35 },
       lastMinute: { requestsPerSecond: 205.75, errorsPerSecond: 0.75, errorRatio: 0.75 / 205.75, latencyMs: { p50: 1.5, p90: 3.25, p99: 40 } },
@@ -45,14 +60,63 @@ const view: StatusView = {
 describe('status page rendering', () => {
   it('sends the browser source that renders exactly what the server renders', () => {
     // A fresh context with nothing but built-ins: what the page's script has.
-    const browser = runInNewContext(`${RENDER_SOURCE}\n({ renderGatewayTiles, renderBackendRows, renderBackendHeader })`) as {
+    const browser = runInNewContext(`${RENDER_SOURCE}\n({ renderGatewayTiles, renderBackendRows, renderBackendHeader, renderPanicNotice })`) as {
       renderGatewayTiles: typeof renderGatewayTiles;
       renderBackendRows: typeof renderBackendRows;
       renderBackendHeader: typeof renderBackendHeader;
+      renderPanicNotice: typeof renderPanicNotice;
     };
+    const panicking: StatusView = { ...view, gateway: { ...view.gateway, panicRouting: true } };
     expect(browser.renderGatewayTiles(view)).toBe(renderGatewayTiles(view));
     expect(browser.renderBackendRows(view)).toBe(renderBackendRows(view));
     expect(browser.renderBackendHeader()).toBe(renderBackendHeader());
+    expect(browser.renderPanicNotice(panicking)).toBe(renderPanicNotice(panicking));
+    expect(browser.renderPanicNotice(panicking)).not.toBe('');
+  });
+
+  it('labels the per-backend 5xx columns as counting tries, not the errors clients saw', () => {
+    const header = renderBackendHeader();
+    const columns = [...header.matchAll(/<th scope="col" title="([^"]*)">([^<]*)<\/th>/g)].map(([, title, label]) => ({ label, title }));
+    const tries = columns.filter(({ label }) => label.includes('5xx'));
+    expect(tries.map(({ label }) => label)).toEqual(['Try 5xx/s', 'Try 5xx']);
+    for (const { title } of tries) expect(title).toMatch(/tries, not .*errors clients saw/i);
+  });
+
+  it('shows how long each backend has been in its state and since when, with the date once it is another day', () => {
+    const [down, up] = renderBackendRows(view).split('\n');
+    expect(down).toContain('<td class="since">3m 12s <small>since 05:26:48 UTC</small></td>');
+    expect(up).toContain('<td class="since">6h 30m <small>since 2026-11-25 23:00:00 UTC</small></td>');
+  });
+
+  it('shows the last error a backend gave and how long ago, and a dash for one that never failed', () => {
+    const [down, up] = renderBackendRows(view).split('\n');
+    expect(down).toContain('<td class="last-error">ECONNREFUSED <small>12s ago, 05:29:48 UTC</small></td>');
+    expect(up).toContain('<td class="last-error">–</td>');
+  });
+
+  it('escapes the reason of a last error', () => {
+    const hostile: StatusView = { ...view, backends: [{ ...view.backends[1], lastError: { reason: '<b>x</b>', at: NOW } }] };
+    expect(renderBackendRows(hostile)).toContain('&lt;b&gt;x&lt;/b&gt;');
+    expect(renderBackendRows(hostile)).not.toContain('<b>');
+  });
+
+  it('shows the gateway’s version, its uptime and the requests it panic-routed', () => {
+    const tiles = renderGatewayTiles(view);
+    expect(tiles).toContain('<dd id="tile-version">1.4.2</dd>');
+    expect(tiles).toMatch(/<div title="Up since 2026-11-24 05:00:00 UTC"><dt>Uptime<\/dt><dd id="tile-uptime">2d 0h<\/dd><\/div>/);
+    expect(tiles).toContain('<dd id="tile-panic-routed">4</dd>');
+  });
+
+  it('shows no panic notice while some backend is not down', () => {
+    expect(renderPanicNotice(view)).toBe('');
+  });
+
+  it('says the pool is panic routing, and how many requests were, while every backend is down', () => {
+    const notice = renderPanicNotice({ ...view, gateway: { ...view.gateway, panicRouting: true, totals: { ...view.gateway.totals, panicRouted: 1234 } } });
+    expect(notice).toMatch(/^<p class="panic">/);
+    expect(notice.replace(/<[^>]+>/g, '')).toBe(
+      'Panic routing: every backend is down by its own signals (breaker open or health checks failing), so requests are sent to them anyway rather than refused. 1,234 requests panic-routed since start.',
+    );
   });
 
   it('gives the header as many columns as a row has cells', () => {
@@ -75,6 +139,26 @@ describe(escapeHtml.name, () => {
 
   it('leaves a plain URL alone', () => {
     expect(escapeHtml('http://127.0.0.1:8080/api?x=1')).toBe('http://127.0.0.1:8080/api?x=1');
+  });
+});
+
+describe('time formats', () => {
+  it.each([
+    [-5, '0s'],
+    [0, '0s'],
+    [999, '0s'],
+    [42_500, '42s'],
+    [192_000, '3m 12s'],
+    [3_600_000, '1h 0m'],
+    [7_530_000, '2h 5m'],
+    [183_600_000, '2d 3h'],
+  ])('shows a length of %d ms as %s', (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
+  });
+
+  it('shows an instant as a UTC clock time, with its date only when it is not the day of the reading', () => {
+    expect(formatClock(NOW - 12_000, NOW)).toBe('05:29:48 UTC');
+    expect(formatClock(Date.parse('2026-11-25T23:00:00Z'), NOW)).toBe('2026-11-25 23:00:00 UTC');
   });
 });
 

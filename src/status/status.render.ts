@@ -42,9 +42,32 @@ export function formatMs(ms: number | null): string {
   return `${(ms / 1000).toFixed(2)} s`;
 }
 
+/** A length of time in its two largest units: "42s", "3m 12s", "2h 5m", "3d 4h". */
+export function formatDuration(ms: number): string {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m ${seconds % 60}s`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `${hours}h ${minutes % 60}m`;
+  return `${Math.floor(hours / 24)}d ${hours % 24}h`;
+}
+
+/**
+ * An instant as a UTC clock time, "14:02:31 UTC", with its date when it is not the day of `nowMs`.
+ * UTC, because the server renders the first view and cannot know the reader's time zone.
+ */
+export function formatClock(epochMs: number, nowMs: number): string {
+  const iso = new Date(epochMs).toISOString();
+  const day = iso.slice(0, 10);
+  return `${day === new Date(nowMs).toISOString().slice(0, 10) ? '' : `${day} `}${iso.slice(11, 19)} UTC`;
+}
+
 /** The gateway's tiles (the inside of `<dl id="gateway-tiles">`): each a label, a tooltip and a value. */
 export function renderGatewayTiles(view: StatusView): string {
-  const { lastMinute, totals } = view.gateway;
+  const { lastMinute, totals, startedAt } = view.gateway;
+  // Ages are measured to the moment of the reading, not the browser's clock: a refresh shows them as they were then.
+  const now = Date.parse(view.generatedAt);
   const up = view.backends.filter((backend) => backend.availability === 'up').length;
   const tiles: [id: string, label: string, title: string, value: string][] = [
     ['backends-up', 'Backends up', 'Backends taking traffic now', `${up} of ${view.backends.length}`],
@@ -59,6 +82,9 @@ export function renderGatewayTiles(view: StatusView): string {
     ['in-flight', 'In flight', 'Proxied requests in progress now', formatCount(totals.inFlight)],
     ['rate-limited', 'Rate limited', 'Requests refused with 429 since start', formatCount(totals.rateLimited)],
     ['retries', 'Retries', 'Tries made again after a failed one since start', formatCount(totals.retries)],
+    ['panic-routed', 'Panic-routed', 'Requests sent to a backend out of rotation since start, because every backend was down (panic routing)', formatCount(totals.panicRouted)],
+    ['uptime', 'Uptime', `Up since ${formatClock(startedAt, now)}`, formatDuration(now - startedAt)],
+    ['version', 'Version', 'The gateway’s version (package.json)', escapeHtml(view.gateway.version)],
   ];
   return tiles.map(([id, label, title, value]) => `<div title="${title}"><dt>${label}</dt><dd id="tile-${id}">${value}</dd></div>`).join('');
 }
@@ -70,22 +96,24 @@ export function renderBackendHeader(): string {
     ['Status', 'down: its breaker is open or its health checks fail; probing: one request is testing it; up: takes traffic'],
     ['Breaker', 'Circuit breaker: closed (normal), open (skipped), half-open (one probe at a time)'],
     ['Health', 'Active health checks (healthy while checks are off)'],
+    ['Since', 'How long it has been in this status: since its breaker or health checks last changed, or since the gateway started'],
     ['In flight', 'Tries waiting for this backend now'],
     ['Req/s', 'Tries sent to it, per second over the last minute (a retried request counts at every backend it tried)'],
-    ['5xx/s', 'Of those, failed (refused, reset, timed out) or answered with a status of 500 or more, per second'],
-    ['5xx', 'Share of its tries that failed or were answered with a status of 500 or more'],
+    ['Try 5xx/s', 'Of those, failed (refused, reset, timed out) or answered with a status of 500 or more, per second. Tries, not the errors clients saw: a retry may have answered the client'],
+    ['Try 5xx', 'Share of its tries that failed or were answered with a status of 500 or more. Tries, not the errors clients saw: a retry may have answered the client'],
     ['p50', 'Median try duration over the last minute'],
     ['p90', '90th percentile try duration over the last minute'],
     ['p99', '99th percentile try duration over the last minute'],
     ['Tries', 'Tries sent to this backend since start'],
     ['Failed', 'Tries that failed at this backend since start: refused, reset, timed out'],
+    ['Last error', 'What its latest failed try met (ECONNREFUSED, timeout, or the status that failed it), and when'],
   ];
   return `<tr>${columns.map(([label, title]) => `<th scope="col" title="${title}">${label}</th>`).join('')}</tr>`;
 }
 
-/** One backend's row: its state in words (and colour), its last minute, its totals. */
-export function renderBackendRow(backend: BackendStatus): string {
-  const { availability, breaker, health, lastMinute, totals } = backend;
+/** One backend's row: its state in words (and colour) and for how long, its last minute, its totals, its last error. */
+export function renderBackendRow(backend: BackendStatus, nowMs: number): string {
+  const { availability, breaker, health, lastError, lastMinute, totals } = backend;
   const { p50, p90, p99 } = lastMinute.latencyMs;
   const url = escapeHtml(backend.url);
   // One request in twenty failing is worth the colour.
@@ -95,18 +123,32 @@ export function renderBackendRow(backend: BackendStatus): string {
     `<td class="url">${url}</td>` +
     `<td class="status"><span class="badge ${availability}">${availability}</span></td>` +
     `<td class="${breaker}">${breaker}</td><td class="${health}">${health}</td>` +
+    `<td class="since">${formatDuration(nowMs - backend.since)} <small>since ${formatClock(backend.since, nowMs)}</small></td>` +
     `<td>${formatCount(backend.inFlight)}</td>` +
     `<td>${formatRate(lastMinute.requestsPerSecond)}</td><td>${formatRate(lastMinute.errorsPerSecond)}</td>` +
     `<td${errorRatioClass}>${formatPercent(lastMinute.errorRatio)}</td>` +
     `<td>${formatMs(p50)}</td><td>${formatMs(p90)}</td><td>${formatMs(p99)}</td>` +
     `<td>${formatCount(totals.requests)}</td><td>${formatCount(totals.errors)}</td>` +
+    (lastError === null
+      ? '<td class="last-error">–</td>'
+      : `<td class="last-error">${escapeHtml(lastError.reason)} <small>${formatDuration(nowMs - lastError.at)} ago, ${formatClock(lastError.at, nowMs)}</small></td>`) +
     `</tr>`
   );
 }
 
 /** Every backend's row, in the configured order (the inside of `<tbody id="backend-rows">`). */
 export function renderBackendRows(view: StatusView): string {
-  return view.backends.map(renderBackendRow).join('\n');
+  const now = Date.parse(view.generatedAt);
+  return view.backends.map((backend) => renderBackendRow(backend, now)).join('\n');
+}
+
+/** The inside of `<div id="panic-notice">`: empty unless every backend is down and requests go to them anyway. */
+export function renderPanicNotice(view: StatusView): string {
+  if (!view.gateway.panicRouting) return '';
+  return (
+    '<p class="panic"><strong>Panic routing:</strong> every backend is down by its own signals (breaker open or health checks failing), ' +
+    `so requests are sent to them anyway rather than refused. ${formatCount(view.gateway.totals.panicRouted)} requests panic-routed since start.</p>`
+  );
 }
 
 /** The source text of every function above, for the page's script. */
@@ -116,10 +158,13 @@ export const RENDER_SOURCE = [
   formatRate,
   formatPercent,
   formatMs,
+  formatDuration,
+  formatClock,
   renderGatewayTiles,
   renderBackendHeader,
   renderBackendRow,
   renderBackendRows,
+  renderPanicNotice,
 ]
   .map(String)
   .join('\n');

@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type BackendHealth, type BackendState, MetricsService } from '../metrics/metrics.service.js';
 import { RecentStats } from '../metrics/recent-stats.js';
 import { StatusService } from './status.service.js';
-import { backendAvailability } from './status-view.js';
+import { backendAvailability, panicRouting } from './status-view.js';
 
 describe(backendAvailability.name, () => {
   it.each<[BackendState, BackendHealth, string]>([
@@ -14,6 +15,18 @@ describe(backendAvailability.name, () => {
     ['open', 'unhealthy', 'down'],
   ])('reads a %s breaker and %s checks as %s', (state, health, availability) => {
     expect(backendAvailability(state, health)).toBe(availability);
+  });
+});
+
+describe(panicRouting.name, () => {
+  it.each([
+    [['down', 'down'], true],
+    [['down'], true],
+    [['down', 'probing'], false],
+    [['down', 'up'], false],
+    [[], false],
+  ] as const)('reads backends %j as panic routing: %s', (availabilities, expected) => {
+    expect(panicRouting(availabilities.map((availability) => ({ availability })))).toBe(expected);
   });
 });
 
@@ -53,10 +66,43 @@ describe(StatusService.name, () => {
     metrics.responses = 7;
     metrics.errors = 2;
     metrics.rateLimited = 4;
+    metrics.panicRouted = 3;
     recent.recordRequest({ status: 503, durationMs: 1 });
     const { gateway } = status.view();
-    expect(gateway.totals).toEqual({ requests: 10, responses: 7, errors: 2, aborted: 0, inFlight: 1, rateLimited: 4, retries: 0 });
+    expect(gateway.totals).toEqual({ requests: 10, responses: 7, errors: 2, aborted: 0, inFlight: 1, rateLimited: 4, retries: 0, panicRouted: 3 });
     expect(gateway.lastMinute).toMatchObject({ requestsPerSecond: 1, errorsPerSecond: 1 });
+  });
+
+  it('tells since when each backend has been in its state, and the last error it gave with when', () => {
+    const { metrics, status } = setUp();
+    metrics.backend('http://a:1');
+    metrics.backend('http://b:2');
+    metrics.backend('http://a:1').since = 1_700_000_000_000;
+    Object.assign(metrics.backend('http://b:2'), { since: 1_700_000_100_000, lastError: 'ECONNREFUSED', lastErrorAt: 1_700_000_099_000 });
+    const [a, b] = status.view().backends;
+    expect({ since: a.since, lastError: a.lastError }).toEqual({ since: 1_700_000_000_000, lastError: null });
+    expect({ since: b.since, lastError: b.lastError }).toEqual({ since: 1_700_000_100_000, lastError: { reason: 'ECONNREFUSED', at: 1_700_000_099_000 } });
+  });
+
+  it('names the gateway’s version from package.json and when it started', () => {
+    const { metrics, status } = setUp();
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const { gateway } = status.view();
+    expect(gateway.version).toBe(version);
+    expect(gateway.startedAt).toBe(metrics.startedAt);
+    expect(Math.abs(gateway.startedAt - Date.now())).toBeLessThan(60_000);
+  });
+
+  it('says the pool is panic routing while every backend is down, and only then', () => {
+    const { metrics, status } = setUp();
+    metrics.backend('http://a:1');
+    metrics.backend('http://b:2');
+    metrics.breakerChanged('http://a:1', 'open');
+    expect(status.view().gateway.panicRouting).toBe(false);
+    metrics.healthChanged('http://b:2', false);
+    expect(status.view().gateway.panicRouting).toBe(true);
+    metrics.breakerChanged('http://a:1', 'half-open');
+    expect(status.view().gateway.panicRouting).toBe(false);
   });
 
   it('renders the same view as a page', () => {

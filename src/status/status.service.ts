@@ -1,12 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { RecentStats, WINDOW_SECONDS } from '../metrics/recent-stats.js';
+import { readGatewayVersion } from './gateway-version.js';
 import { renderStatusPage } from './status.page.js';
-import { backendAvailability, type StatusView } from './status-view.js';
+import { backendAvailability, type BackendStatus, panicRouting, type StatusView } from './status-view.js';
 
 /** Builds the status view from the live counters and the last minute's stats. */
 @Injectable()
 export class StatusService {
+  /** Read once: package.json does not change under a running gateway. */
+  private readonly version = readGatewayVersion();
+
   constructor(
     private readonly metrics: MetricsService,
     private readonly recent: RecentStats,
@@ -14,10 +18,26 @@ export class StatusService {
 
   view(): StatusView {
     const { metrics } = this;
+    const backends = metrics.allBackends().map(
+      (backend): BackendStatus => ({
+        url: backend.url,
+        availability: backendAvailability(backend.state, backend.health),
+        breaker: backend.state,
+        health: backend.health,
+        since: backend.since,
+        lastError: backend.lastError === undefined ? null : { reason: backend.lastError, at: backend.lastErrorAt },
+        inFlight: backend.inFlight,
+        totals: { requests: backend.requests, responses: backend.responses, errors: backend.errors },
+        lastMinute: this.recent.backend(backend.url),
+      }),
+    );
     return {
       generatedAt: new Date().toISOString(),
       windowSeconds: WINDOW_SECONDS,
       gateway: {
+        version: this.version,
+        startedAt: metrics.startedAt,
+        panicRouting: panicRouting(backends),
         totals: {
           requests: metrics.requests,
           responses: metrics.responses,
@@ -26,18 +46,11 @@ export class StatusService {
           inFlight: metrics.inFlight,
           rateLimited: metrics.rateLimited,
           retries: metrics.retries,
+          panicRouted: metrics.panicRouted,
         },
         lastMinute: this.recent.total(),
       },
-      backends: metrics.allBackends().map((backend) => ({
-        url: backend.url,
-        availability: backendAvailability(backend.state, backend.health),
-        breaker: backend.state,
-        health: backend.health,
-        inFlight: backend.inFlight,
-        totals: { requests: backend.requests, responses: backend.responses, errors: backend.errors },
-        lastMinute: this.recent.backend(backend.url),
-      })),
+      backends,
     };
   }
 
