@@ -42,7 +42,7 @@ describe(BalancerService.name, () => {
 
   describe('when breakers and health checks have taken every upstream out (panic routing)', () => {
     it('still picks among them, in turn', () => {
-      for (const upstream of [a, b]) vi.spyOn(upstream, 'isAvailable').mockReturnValue(false);
+      for (const upstream of [a, b]) upstream.healthy = false;
       const balancer = balancerOver(a, b);
       expect([balancer.pick(), balancer.pick(), balancer.pick()]).toEqual([a, b, a]);
       expect(balancer.panicking).toBe(true);
@@ -56,6 +56,11 @@ describe(BalancerService.name, () => {
       balancer.pick();
       balancer.pick();
       expect(listener).toHaveBeenCalledTimes(2);
+    });
+
+    it('is not panicking when the only thing keeping upstreams out is their concurrency cap', () => {
+      for (const upstream of [a, b]) vi.spyOn(upstream, 'hasRoom', 'get').mockReturnValue(false);
+      expect(balancerOver(a, b).panicking).toBe(false);
     });
 
     it('does not panic while one upstream is available', () => {

@@ -37,10 +37,10 @@ export class BalancerService {
     this.panicListeners.push(listener);
   }
 
-  /** Whether no upstream is available by its own signals, so requests are panic-routed. */
+  /** Whether breakers and health checks have taken every upstream out, so requests are panic-routed. */
   get panicking(): boolean {
     const all = this.pool.upstreams;
-    return all.length > 0 && !all.some((upstream) => upstream.isAvailable());
+    return all.length > 0 && all.every((upstream) => !upstream.healthy || !upstream.breaker.canTakeTraffic);
   }
 
   /**

@@ -24,14 +24,6 @@ export function backendAvailability(state: BackendState, health: BackendHealth):
   }
 }
 
-/**
- * Whether the pool is panic routing: every backend is down by its own signals, so the balancer
- * sends requests to them anyway rather than refuse them all. Not with an empty pool.
- */
-export function panicRouting(backends: readonly { readonly availability: BackendAvailability }[]): boolean {
-  return backends.length > 0 && backends.every((backend) => backend.availability === 'down');
-}
-
 /** The latest failed try at a backend. */
 export interface BackendError {
   /** What the try met: an error code (`ECONNREFUSED`, `ECONNRESET`), `timeout`, or the status that failed it (`503`). */

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { BalancerModule } from '../balancer/balancer.module.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { recentStatsProvider } from './recent-stats.provider.js';
 import { StatusController } from './status.controller.js';
@@ -6,7 +7,7 @@ import { StatusService } from './status.service.js';
 
 /** GET /status: a self-refreshing page of each backend's state, rates and latency. */
 @Module({
-  imports: [MetricsModule],
+  imports: [MetricsModule, BalancerModule],
   controllers: [StatusController],
   providers: [recentStatsProvider, StatusService],
 })

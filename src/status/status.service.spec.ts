@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type BackendHealth, type BackendState, MetricsService } from '../metrics/metrics.service.js';
 import { RecentStats } from '../metrics/recent-stats.js';
+import type { BalancerService } from '../balancer/balancer.service.js';
 import { StatusService } from './status.service.js';
-import { backendAvailability, panicRouting } from './status-view.js';
+import { backendAvailability } from './status-view.js';
 
 describe(backendAvailability.name, () => {
   it.each<[BackendState, BackendHealth, string]>([
@@ -18,25 +19,14 @@ describe(backendAvailability.name, () => {
   });
 });
 
-describe(panicRouting.name, () => {
-  it.each([
-    [['down', 'down'], true],
-    [['down'], true],
-    [['down', 'probing'], false],
-    [['down', 'up'], false],
-    [[], false],
-  ] as const)('reads backends %j as panic routing: %s', (availabilities, expected) => {
-    expect(panicRouting(availabilities.map((availability) => ({ availability })))).toBe(expected);
-  });
-});
-
 describe(StatusService.name, () => {
   function setUp() {
     const metrics = new MetricsService();
     let nowMs = 1_700_000_000_000;
     const recent = new RecentStats({ now: () => nowMs });
-    const status = new StatusService(metrics, recent);
-    return { metrics, recent, status, advance: (ms: number) => (nowMs += ms) };
+    const balancer = { panicking: false };
+    const status = new StatusService(metrics, recent, balancer as BalancerService);
+    return { metrics, recent, status, balancer, advance: (ms: number) => (nowMs += ms) };
   }
 
   it('lists every backend in the configured order, with its state, counters and last minute', () => {
@@ -93,16 +83,11 @@ describe(StatusService.name, () => {
     expect(Math.abs(gateway.startedAt - Date.now())).toBeLessThan(60_000);
   });
 
-  it('says the pool is panic routing while every backend is down, and only then', () => {
-    const { metrics, status } = setUp();
-    metrics.backend('http://a:1');
-    metrics.backend('http://b:2');
-    metrics.breakerChanged('http://a:1', 'open');
+  it('says the pool is panic routing when the balancer says so, and only then', () => {
+    const { status, balancer } = setUp();
     expect(status.view().gateway.panicRouting).toBe(false);
-    metrics.healthChanged('http://b:2', false);
+    balancer.panicking = true;
     expect(status.view().gateway.panicRouting).toBe(true);
-    metrics.breakerChanged('http://a:1', 'half-open');
-    expect(status.view().gateway.panicRouting).toBe(false);
   });
 
   it('renders the same view as a page', () => {

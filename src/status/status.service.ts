@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import { BalancerService } from '../balancer/balancer.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { RecentStats, WINDOW_SECONDS } from '../metrics/recent-stats.js';
 import { readGatewayVersion } from './gateway-version.js';
 import { renderStatusPage } from './status.page.js';
-import { backendAvailability, type BackendStatus, panicRouting, type StatusView } from './status-view.js';
+import { backendAvailability, type BackendStatus, type StatusView } from './status-view.js';
 
 /** Builds the status view from the live counters and the last minute's stats. */
 @Injectable()
@@ -14,6 +15,7 @@ export class StatusService {
   constructor(
     private readonly metrics: MetricsService,
     private readonly recent: RecentStats,
+    private readonly balancer: BalancerService,
   ) {}
 
   view(): StatusView {
@@ -37,7 +39,7 @@ export class StatusService {
       gateway: {
         version: this.version,
         startedAt: metrics.startedAt,
-        panicRouting: panicRouting(backends),
+        panicRouting: this.balancer.panicking,
         totals: {
           requests: metrics.requests,
           responses: metrics.responses,
