@@ -31,11 +31,17 @@ export class GracefulShutdownService {
   private readonly skipDelay = new AbortController();
   /** True from the first signal on: readiness is 503 and every response closes its connection. */
   draining = false;
+  private readonly drainListeners: (() => void)[] = [];
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
+
+  /** Hears the moment the drain begins (once). */
+  onDrainStart(listener: () => void): void {
+    this.drainListeners.push(listener);
+  }
 
   /** Drains the server; calling it again (a second Ctrl+C) cuts what is left at once. */
   drain(reason: string): Promise<void> {
@@ -47,6 +53,7 @@ export class GracefulShutdownService {
       return this.stopping;
     }
     this.draining = true;
+    for (const listener of this.drainListeners) listener();
     this.stopping = this.drainServer(server, reason);
     return this.stopping;
   }

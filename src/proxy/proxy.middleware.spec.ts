@@ -9,7 +9,6 @@ import { Upstream } from '../balancer/upstream.js';
 import type { UpstreamPool } from '../balancer/upstream-pool.js';
 import { UpstreamBreaker } from '../breaker/upstream-breaker.js';
 import { parseGatewayConfig } from '../config/parse-gateway-config.js';
-import type { GracefulShutdownService } from '../lifecycle/graceful-shutdown.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { Exchange } from './exchange.js';
 import { ProxyMiddleware } from './proxy.middleware.js';
@@ -107,7 +106,7 @@ describe(ProxyMiddleware.name, () => {
     balancer.onPanicRouted(() => metrics.panicRouted++);
     const recorder = new RequestRecorder(metrics, { recordProxied() {} } as unknown as AccessLog);
     const tries = new UpstreamTries(recorder, metrics, pool, config);
-    const writer = new ResponseWriter({ draining: false } as GracefulShutdownService);
+    const writer = new ResponseWriter();
     return new ProxyMiddleware(balancer, tries, writer, recorder, transport, config);
   }
 

@@ -1,19 +1,15 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { Injectable } from '@nestjs/common';
-import { GracefulShutdownService } from '../lifecycle/graceful-shutdown.service.js';
 import type { Exchange, KeptResponse } from './exchange.js';
 import { identityOf } from './request-identity.js';
 import type { UpstreamResponse } from './transport/upstream-transport.js';
 
 /**
  * Writes a backend's answer to the client as the backend sent it (status, reason, headers, body),
- * plus what the gateway adds to every proxied response: the request id, and `Connection: close`
- * while draining.
+ * plus the request id the gateway adds to every proxied response.
  */
 @Injectable()
 export class ResponseWriter {
-  constructor(private readonly shutdown: GracefulShutdownService) {}
-
   /** Streams a response that is arriving now. */
   stream(exchange: Exchange, response: UpstreamResponse): void {
     if (exchange.res.destroyed) {
@@ -32,8 +28,6 @@ export class ResponseWriter {
   }
 
   private withOurHeaders<T extends string[] | OutgoingHttpHeaders>(exchange: Exchange, headers: T): T {
-    // A response that was under way when the drain began is its connection's last.
-    if (this.shutdown.draining) exchange.res.setHeader('connection', 'close');
     // With the other headers, not by setHeader, which would put every response on writeHead's slow path.
     const requestId = identityOf(exchange.req).requestId;
     if (Array.isArray(headers)) headers.push('x-request-id', requestId);

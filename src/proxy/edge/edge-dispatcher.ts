@@ -14,6 +14,15 @@ import { rawErrorResponse, sendHttpException } from './error-response.js';
 import { OwnEndpoints } from './own-endpoints.js';
 
 /**
+ * The draining rule, in one place: while the gateway drains, every response ends its connection, so
+ * the client reconnects elsewhere. Applied to each request that arrives during the drain, and to
+ * each response still unwritten when it begins (one already under way ends and is then closed as idle).
+ */
+function closesItsConnection(res: ServerResponse): void {
+  res.setHeader('connection', 'close');
+}
+
+/**
  * The HTTP server's one 'request' listener. The gateway's own endpoints go to Express and Nest's
  * controllers; everything else goes down the proxy pipeline as plain node req/res, because
  * Express's per-request work costs more than the proxying itself. It also answers the client
@@ -25,6 +34,8 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
   private readonly servesOwnPaths: boolean;
   /** The response in progress on each connection, so a socket-level error never writes into one already started. */
   private readonly responseOn = new WeakMap<Socket, ServerResponse>();
+  /** Open client connections, to mark the responses in progress when a drain begins. */
+  private readonly connections = new Set<Socket>();
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -44,12 +55,21 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
     server.removeAllListeners('request');
     server.on('request', this.dispatch);
     server.on('clientError', this.onClientError);
+    server.on('connection', (socket: Socket) => {
+      this.connections.add(socket);
+      socket.once('close', () => this.connections.delete(socket));
+    });
+    this.shutdown.onDrainStart(() => {
+      for (const socket of this.connections) {
+        const res = this.responseOn.get(socket);
+        if (res && !res.headersSent) closesItsConnection(res);
+      }
+    });
   }
 
   readonly dispatch = (req: IncomingMessage, res: ServerResponse): void => {
     this.responseOn.set(req.socket, res);
-    // While draining, every response ends its connection so the client reconnects elsewhere.
-    if (this.shutdown.draining) res.setHeader('connection', 'close');
+    if (this.shutdown.draining) closesItsConnection(res);
     const url = req.url ?? '/';
     if (this.servesOwnPaths && isOwnPath(url)) {
       this.ownEndpoints.serve(req, res);
@@ -73,7 +93,6 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
       return;
     }
     this.proxy.use(req, res, (error?: unknown) => {
-      if (this.shutdown.draining) res.setHeader('connection', 'close');
       sendHttpException(res, toHttpException(error), { 'x-request-id': identityOf(req).requestId });
     });
   }
