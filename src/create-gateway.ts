@@ -8,6 +8,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config.js';
 import { GatewayConfigModule, type GatewayConfigSource } from './config/gateway-config.module.js';
 import { sourceOf } from './config/parse-gateway-config.js';
 import { listenOn } from './lifecycle/listen-on.js';
+import { QuietBootstrapLogger } from './logging/quiet-bootstrap.logger.js';
 import { GatewayHttpAdapter } from './proxy/edge/gateway-http.adapter.js';
 
 export interface CreateGatewayOptions {
@@ -30,7 +31,7 @@ export async function createGateway(source: GatewayConfigSource, options: Create
     bufferLogs: options.logger !== false,
     logger: options.logger,
   });
-  if (options.logger !== false) app.useLogger(app.get(PinoNestLogger));
+  if (options.logger !== false) app.useLogger(new QuietBootstrapLogger(app.get(PinoNestLogger)));
   app.disable('x-powered-by');
   await app.init();
   return app;

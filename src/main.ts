@@ -38,7 +38,7 @@ async function bootstrap(): Promise<void> {
   });
   const config = app.get<GatewayConfig>(GATEWAY_CONFIG);
   const logger = new Logger('Gateway');
-  logger.log(`listening on ${urlOf(address)}, proxying to ${config.backends.join(', ')}`);
+  logger.log(`listening on ${urlOf(address)}, proxying to ${config.backends.join(', ')} (proxy engine: ${config.proxyEngine})`);
   if (address.admin) logger.log(`admin endpoints (/health, /health/ready, /metrics, /status) on ${urlOf(address.admin)}`);
 }
 
