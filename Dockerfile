@@ -24,6 +24,8 @@ USER node
 # Configure with the environment variables in the README: LISTEN, BACKENDS, RATE_LIMIT, ...
 ENV LISTEN=:3000
 EXPOSE 3000
+# GET /health on the gateway's own --admin-listen or --listen, read from its command line and
+# environment (/proc/1), so flags added to the CMD are followed as well as variables.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 CMD ["node", "docker/healthcheck.mjs"]
 # SIGTERM drains requests in flight (up to SHUTDOWN_TIMEOUT) and exits 0.
 STOPSIGNAL SIGTERM

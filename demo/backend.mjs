@@ -27,6 +27,14 @@ const server = http.createServer((req, res) => {
   });
 });
 
+// A busy or forbidden port is the user's to fix, not a crash: one line, exit code 1.
+const reasons = { EADDRINUSE: 'address already in use', EACCES: 'permission denied', EADDRNOTAVAIL: 'address not available' };
+server.once('error', (error) => {
+  const where = values.host === undefined ? `--port ${port}` : `--host ${values.host} --port ${port}`;
+  process.stderr.write(`backend ${JSON.stringify(values.message)}: cannot listen on ${where}: ${reasons[error.code] ?? error.message}\n`);
+  process.exit(1);
+});
+
 server.listen(port, values.host, () => {
   const address = server.address();
   console.log(`backend "${values.message}" listening on http://localhost:${address.port}`);

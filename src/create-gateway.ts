@@ -1,11 +1,14 @@
 import type { AddressInfo } from 'node:net';
-import { NestFactory } from '@nestjs/core';
+import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { AdminListener } from './proxy/edge/admin-listener.js';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config.js';
 import { GatewayConfigModule, type GatewayConfigSource } from './config/gateway-config.module.js';
+import { sourceOf } from './config/parse-gateway-config.js';
+import { listenOn } from './lifecycle/listen-on.js';
+import { QuietBootstrapLogger } from './logging/quiet-bootstrap.logger.js';
 import { GatewayHttpAdapter } from './proxy/edge/gateway-http.adapter.js';
 
 export interface CreateGatewayOptions {
@@ -28,16 +31,28 @@ export async function createGateway(source: GatewayConfigSource, options: Create
     bufferLogs: options.logger !== false,
     logger: options.logger,
   });
-  if (options.logger !== false) app.useLogger(app.get(PinoNestLogger));
+  if (options.logger !== false) app.useLogger(new QuietBootstrapLogger(app.get(PinoNestLogger)));
   app.disable('x-powered-by');
   await app.init();
   return app;
 }
 
-/** Starts accepting connections on --listen (and --admin-listen); resolves with the bound addresses. */
+/**
+ * Starts accepting connections on --listen (and --admin-listen); resolves with the bound addresses.
+ * If either cannot be bound, the application is closed (nothing is left listening or running)
+ * and the ListenError, one line naming the flag or variable and the address, is thrown.
+ */
 export async function listenGateway(app: NestExpressApplication): Promise<AddressInfo & { admin?: AddressInfo }> {
-  const { listen } = app.get<GatewayConfig>(GATEWAY_CONFIG);
-  await (listen.host === undefined ? app.listen(listen.port) : app.listen(listen.port, listen.host));
-  const admin = await app.get(AdminListener).listen();
-  return { ...(app.getHttpServer().address() as AddressInfo), admin };
+  const config = app.get<GatewayConfig>(GATEWAY_CONFIG);
+  try {
+    // Not app.listen(): it logs the bare Node error itself before rejecting, a second line
+    // that names neither the flag nor the variable. The server is the one app.listen() would use.
+    const main = await listenOn(app.getHttpServer(), config.listen, sourceOf(config, 'listen'));
+    app.get(HttpAdapterHost).listening = true;
+    const admin = await app.get(AdminListener).listen();
+    return { ...main, admin };
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
 }

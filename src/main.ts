@@ -6,6 +6,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config.js';
 import { usage } from './config/flags.js';
 import { createGateway, listenGateway } from './create-gateway.js';
 import { GracefulShutdownService } from './lifecycle/graceful-shutdown.service.js';
+import { ListenError } from './lifecycle/listen-error.js';
 
 async function bootstrap(): Promise<void> {
   const app = await createGateway({ argv: process.argv.slice(2) }).catch((error: unknown) => {
@@ -29,10 +30,15 @@ async function bootstrap(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  const address = await listenGateway(app);
+  const address = await listenGateway(app).catch((error: unknown) => {
+    // One line, no stack trace: the address is taken or not ours, which is no bug of the gateway.
+    if (!(error instanceof ListenError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(error.exitCode);
+  });
   const config = app.get<GatewayConfig>(GATEWAY_CONFIG);
   const logger = new Logger('Gateway');
-  logger.log(`listening on ${urlOf(address)}, proxying to ${config.backends.join(', ')}`);
+  logger.log(`listening on ${urlOf(address)}, proxying to ${config.backends.join(', ')} (proxy engine: ${config.proxyEngine})`);
   if (address.admin) logger.log(`admin endpoints (/health, /health/ready, /metrics, /status) on ${urlOf(address.admin)}`);
 }
 

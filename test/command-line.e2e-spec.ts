@@ -31,6 +31,16 @@ describe('the gateway’s command line', () => {
     expect(run.stdout).toBe('');
   });
 
+  it('refuses --admin-listen on the --listen address with one line and exit code 2', async () => {
+    const run = await runGateway(['--listen=127.0.0.1:3999', '--admin-listen=127.0.0.1:3999']);
+    expect(run.code).toBe(2);
+    const lines = run.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('--admin-listen "127.0.0.1:3999"');
+    expect(lines[0]).toContain('--listen');
+    expect(run.stdout).toBe('');
+  });
+
   it('--help lists every flag with its variable and default, and exits 0', async () => {
     const run = await runGateway(['--help']);
     expect(run.code).toBe(0);

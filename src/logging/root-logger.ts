@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { type Logger, pino } from 'pino';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
+import { prettyLineTarget } from './pretty-line.target.js';
 
 type Destination = ReturnType<typeof pino.destination>;
 
@@ -11,10 +12,10 @@ const FLUSH_EVERY_MS = 1_000;
 
 /**
  * The gateway's one pino logger: Nest's own logs (through nestjs-pino) and the access log share it.
- * It never blocks the event loop: on a terminal, pino-pretty formats in a worker thread; otherwise
- * JSON lines go out through an asynchronous destination, in batches (Node writes to pipes
- * synchronously on Linux, so a plain stdout write per request would block, and a write per line
- * would cost a system call each).
+ * It never blocks the event loop: on a terminal, pino-pretty formats in a worker thread, one line
+ * per log (see pretty-line.transport.ts); otherwise JSON lines go out through an asynchronous
+ * destination, in batches (Node writes to pipes synchronously on Linux, so a plain stdout write per
+ * request would block, and a write per line would cost a system call each).
  */
 @Injectable()
 export class RootLogger implements OnApplicationShutdown {
@@ -27,7 +28,7 @@ export class RootLogger implements OnApplicationShutdown {
     if (process.stdout.isTTY) {
       this.pino = pino({
         ...options,
-        transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } },
+        transport: { target: prettyLineTarget(), options: { colorize: true } },
       });
     } else {
       const destination = pino.destination({ dest: 1, sync: false, minLength: BATCH_BYTES });

@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
+import { sourceOf } from '../../config/parse-gateway-config.js';
+import { listenOn } from '../../lifecycle/listen-on.js';
 import { isOwnPath } from '../../own-paths.js';
 import { OwnEndpoints } from './own-endpoints.js';
 
@@ -21,21 +23,17 @@ export class AdminListener implements OnApplicationShutdown {
     private readonly ownEndpoints: OwnEndpoints,
   ) {}
 
-  /** Starts listening when --admin-listen is set; resolves with the bound address, if any. */
+  /**
+   * Starts listening when --admin-listen is set; resolves with the bound address, if any.
+   * @throws ListenError naming --admin-listen (or ADMIN_LISTEN) when the address cannot be bound
+   */
   async listen(): Promise<AddressInfo | undefined> {
     const address = this.config.adminListen;
     if (!address) return undefined;
     const express = this.adapterHost.httpAdapter.getInstance<http.RequestListener>();
     const server = http.createServer((req, res) => (isOwnPath(req.url ?? '/') ? this.ownEndpoints.serve(req, res) : express(req, res)));
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(address.port, address.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    return server.address() as AddressInfo;
+    return listenOn(server, address, sourceOf(this.config, 'adminListen'));
   }
 
   /** Closed last, after the drain: readiness stays reachable (and 503) while the gateway stops. */
