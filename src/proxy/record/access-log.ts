@@ -39,8 +39,16 @@ const round = (ms: number) => Math.round(ms * 10) / 10;
 /** Who gave the client its answer: a backend (its own, or one kept from an earlier try), or the gateway itself. */
 export type AnsweredBy = 'backend' | 'gateway';
 
-/** How a request went, as the log line says it. */
-interface Outcome {
+/**
+ * One access-log line's fields, in the order they are written: who asked what, then how it went.
+ * A class, so every line has the same shape (one object, no copying) on the way to pino.
+ */
+class AccessLine {
+  readonly reqId: string;
+  readonly traceId: string;
+  readonly client: string;
+  readonly method: string | undefined;
+  readonly url: string | undefined;
   readonly status: number;
   /** Null when nobody answered (the client left first: 499). */
   readonly answeredBy: AnsweredBy | null;
@@ -50,7 +58,40 @@ interface Outcome {
   readonly retries: number;
   readonly cause: string | null;
   /** On a 429 line only: the refusals of this client since its previous 429 line, this one included. */
-  readonly refused?: number;
+  readonly refused: number | undefined;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+
+  // One positional argument per field: a line is made per request.
+  constructor(
+    req: IncomingMessage,
+    client: string,
+    status: number,
+    answeredBy: AnsweredBy | null,
+    backend: string | null,
+    upstreamMs: number | null,
+    ms: number,
+    retries: number,
+    cause: string | null,
+    refused: number | undefined,
+  ) {
+    const { requestId, traceId } = identityOf(req);
+    this.reqId = requestId;
+    this.traceId = traceId;
+    this.client = client;
+    this.method = req.method;
+    this.url = req.url;
+    this.status = status;
+    this.answeredBy = answeredBy;
+    this.backend = backend;
+    this.upstreamMs = upstreamMs;
+    this.ms = ms;
+    this.retries = retries;
+    this.cause = cause;
+    this.refused = refused;
+    this.bytesIn = bytesIn(req.socket);
+    this.bytesOut = bytesOut(req.socket);
+  }
 }
 
 /** How often owed 429 lines are written (at most one per client per this period). */
@@ -93,16 +134,21 @@ export class AccessLog implements OnModuleInit, OnModuleDestroy {
   /** A proxied request is over. `upstreamMs` is undefined when no backend's try answered it. */
   recordProxied(exchange: Exchange, status: number, durationMs: number, upstreamMs: number | undefined): void {
     if (!this.logger) return;
-    const answeredBy = exchange.phase === 'delivering' ? 'backend' : exchange.phase === 'answered-by-gateway' ? 'gateway' : null;
-    this.write(exchange.req, this.clients.addressOf(exchange.req), 'request completed', {
+    const { req, phase } = exchange;
+    const answeredBy = phase === 'delivering' ? 'backend' : phase === 'answered-by-gateway' ? 'gateway' : null;
+    const line = new AccessLine(
+      req,
+      this.clients.addressOf(req),
       status,
       answeredBy,
-      backend: exchange.upstream?.url ?? null,
-      upstreamMs: upstreamMs === undefined ? null : round(upstreamMs),
-      ms: round(durationMs),
-      retries: exchange.retries,
-      cause: exchange.cause ?? null,
-    });
+      exchange.upstream?.url ?? null,
+      upstreamMs === undefined ? null : round(upstreamMs),
+      round(durationMs),
+      exchange.retries,
+      exchange.cause ?? null,
+      undefined,
+    );
+    this.write(line, 'request completed');
   }
 
   /** A request the gateway answered before proxying it (429 rate limited, 400 bad target). */
@@ -112,40 +158,22 @@ export class AccessLog implements OnModuleInit, OnModuleDestroy {
     const ms = round(performance.now() - startedAt);
     if (refusal instanceof RateLimitedError) {
       const refused = this.rateLimited.take(client, req, ms, Date.now());
-      if (refused > 0) this.write(req, client, 'request refused', rateLimitedOutcome(ms, refused));
+      if (refused > 0) this.write(rateLimitedLine(req, client, ms, refused), 'request refused');
       return;
     }
-    this.write(req, client, 'request refused', refusedOutcome(refusal, ms));
+    this.write(new AccessLine(req, client, refusal.getStatus(), 'gateway', null, null, ms, 0, refusal.message, undefined), 'request refused');
   }
 
   private writeOwedRateLimitedLines(now: number): void {
-    for (const owed of this.rateLimited.owed(now)) {
-      this.write(owed.req, owed.client, 'request refused', rateLimitedOutcome(owed.ms, owed.refused));
-    }
+    for (const owed of this.rateLimited.owed(now)) this.write(rateLimitedLine(owed.req, owed.client, owed.ms, owed.refused), 'request refused');
   }
 
-  /** One line: who asked what, then how it went. */
-  private write(req: IncomingMessage, client: string, message: string, outcome: Outcome): void {
-    const { requestId, traceId } = identityOf(req);
-    const line = {
-      reqId: requestId,
-      traceId,
-      client,
-      method: req.method,
-      url: req.url,
-      ...outcome,
-      bytesIn: bytesIn(req.socket),
-      bytesOut: bytesOut(req.socket),
-    };
-    if (outcome.status >= 500) this.logger!.warn(line, message);
+  private write(line: AccessLine, message: string): void {
+    if (line.status >= 500) this.logger!.warn(line, message);
     else this.logger!.info(line, message);
   }
 }
 
-function refusedOutcome(refusal: HttpException, ms: number): Outcome {
-  return { status: refusal.getStatus(), answeredBy: 'gateway', backend: null, upstreamMs: null, ms, retries: 0, cause: refusal.message };
-}
-
-function rateLimitedOutcome(ms: number, refused: number): Outcome {
-  return { status: 429, answeredBy: 'gateway', backend: null, upstreamMs: null, ms, retries: 0, cause: 'rate limited', refused };
+function rateLimitedLine(req: IncomingMessage, client: string, ms: number, refused: number): AccessLine {
+  return new AccessLine(req, client, 429, 'gateway', null, null, ms, 0, 'rate limited', refused);
 }
