@@ -3,6 +3,7 @@
 // V8's --cpu-prof in front of the bench backends, loads it, and summarises the profile: self time by
 // area (our code, each package, node internals, GC) and the hottest functions.
 //   DURATION=8 GATEWAY_ARGS="--rate-limit=0" npm run bench:profile
+//   PROFILE=fastify npm run bench:profile     (the peer, for comparison)
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { BACKENDS, build, checkRoundRobin, load, machine, PROXY_CPU, root, scratch, start, startBackends, stop, waitForHttp } from './harness.mjs';
@@ -51,16 +52,12 @@ build();
 const backends = startBackends();
 const port = 9110;
 const profileDir = join(scratch, 'profile');
-const gateway = start('gateway', PROXY_CPU, [
-  'node',
-  `--cpu-prof`,
-  `--cpu-prof-dir=${profileDir}`,
-  'dist/main.js',
-  `--listen=127.0.0.1:${port}`,
-  `--backends=${BACKENDS}`,
-  '--rate-limit=1000000000',
-  ...gatewayArgs,
-]);
+// PROFILE=fastify profiles the peer instead, to compare where each spends its time.
+const target =
+  process.env.PROFILE === 'fastify'
+    ? ['bench/fastify-reply-from.mjs', `--listen=127.0.0.1:${port}`, `--backends=${BACKENDS}`]
+    : ['dist/main.js', `--listen=127.0.0.1:${port}`, `--backends=${BACKENDS}`, '--rate-limit=1000000000', ...gatewayArgs];
+const gateway = start('gateway', PROXY_CPU, ['node', `--cpu-prof`, `--cpu-prof-dir=${profileDir}`, ...target]);
 try {
   const url = `http://127.0.0.1:${port}/`;
   await waitForHttp(url, gateway);

@@ -88,6 +88,17 @@ const ALL_CONFIGS = {
     command: (port, prefix) => ['nginx', '-p', prefix, '-c', nginxConfig('proxy.conf', prefix, { PORT: port, B1: `127.0.0.1:${B1}`, B2: `127.0.0.1:${B2}` })],
   },
 };
+// VARIANTS="name=flags;name2=flags": more gateway configs in the same interleaved run, e.g. a
+// feature turned off: VARIANTS="no-access-log=--access-log=false;no-rate-limit=--rate-limit=0".
+for (const [index, variant] of (env.VARIANTS ?? '').split(';').filter(Boolean).entries()) {
+  const [name, ...flags] = variant.split('=');
+  const extra = flags.join('=').split(' ').filter(Boolean);
+  ALL_CONFIGS[name] = {
+    what: `this gateway with ${extra.join(' ')}`,
+    port: 9120 + index,
+    command: (port) => ['node', 'dist/main.js', `--listen=127.0.0.1:${port}`, `--backends=${BACKENDS}`, '--rate-limit=1000000000', ...gatewayArgs, ...extra],
+  };
+}
 if (env.BASELINE) {
   ALL_CONFIGS.baseline = {
     what: `another build of the gateway, for before/after comparisons (${env.BASELINE})`,
@@ -95,7 +106,8 @@ if (env.BASELINE) {
     command: (port) => ['node', env.BASELINE, `--listen=127.0.0.1:${port}`, `--backends=${BACKENDS}`, '--rate-limit=1000000000', ...gatewayArgs],
   };
 }
-const CONFIGS = (env.CONFIGS ?? `gateway gateway-undici floor fastify nginx${env.BASELINE ? ' baseline' : ''}`)
+const variantNames = (env.VARIANTS ?? '').split(';').filter(Boolean).map((variant) => variant.split('=')[0]);
+const CONFIGS = (env.CONFIGS ?? [`gateway gateway-undici floor fastify nginx${env.BASELINE ? ' baseline' : ''}`, ...variantNames].join(' '))
   .split(' ')
   .filter(Boolean)
   .filter((name) => {

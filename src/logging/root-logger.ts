@@ -1,26 +1,23 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { type Logger, pino } from 'pino';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
+import { BatchedLineWriter } from './batched-line-writer.js';
 import { prettyLineTarget } from './pretty-line.target.js';
 
-type Destination = ReturnType<typeof pino.destination>;
-
-/** Lines are written in batches of this many bytes… */
-const BATCH_BYTES = 4_096;
-/** …or at least this often, so a quiet gateway's lines do not wait for a full batch. */
+/** Waiting lines are written at least this often, so a quiet gateway's lines do not wait for a full batch. */
 const FLUSH_EVERY_MS = 1_000;
 
 /**
  * The gateway's one pino logger: Nest's own logs (through nestjs-pino) and the access log share it.
  * It never blocks the event loop: on a terminal, pino-pretty formats in a worker thread, one line
- * per log (see pretty-line.transport.ts); otherwise JSON lines go out through an asynchronous
- * destination, in batches (Node writes to pipes synchronously on Linux, so a plain stdout write per
- * request would block, and a write per line would cost a system call each).
+ * per log (see pretty-line.transport.ts); otherwise JSON lines go out through one
+ * BatchedLineWriter on stdout, which the access log also writes its lines to directly.
  */
 @Injectable()
 export class RootLogger implements OnApplicationShutdown {
   readonly pino: Logger;
-  private readonly destination: Destination | undefined;
+  /** Where JSON lines go when stdout is not a terminal; undefined on a terminal (lines are pretty-printed there). */
+  readonly lines: BatchedLineWriter | undefined;
   private readonly flushTimer: NodeJS.Timeout | undefined;
 
   constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
@@ -31,10 +28,10 @@ export class RootLogger implements OnApplicationShutdown {
         transport: { target: prettyLineTarget(), options: { colorize: true } },
       });
     } else {
-      const destination = pino.destination({ dest: 1, sync: false, minLength: BATCH_BYTES });
-      this.destination = destination;
-      this.pino = pino(options, destination);
-      this.flushTimer = setInterval(() => destination.flush(), FLUSH_EVERY_MS);
+      const lines = new BatchedLineWriter(1);
+      this.lines = lines;
+      this.pino = pino(options, lines);
+      this.flushTimer = setInterval(() => lines.flush(), FLUSH_EVERY_MS);
       this.flushTimer.unref();
     }
   }
@@ -42,6 +39,6 @@ export class RootLogger implements OnApplicationShutdown {
   /** Writes out what is still queued, so the last lines before a stop are not lost. */
   onApplicationShutdown(): void {
     clearInterval(this.flushTimer);
-    this.destination?.flushSync();
+    this.lines?.flushSync();
   }
 }

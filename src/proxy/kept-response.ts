@@ -1,5 +1,5 @@
-import type { Readable } from 'node:stream';
 import type { KeptResponse } from './exchange.js';
+import { StreamBody } from './transport/stream-body.js';
 import type { UpstreamResponse } from './transport/upstream-transport.js';
 import { readUpTo } from './transport/read-up-to.js';
 
@@ -27,11 +27,11 @@ function contentLengthOf(headers: UpstreamResponse['headers']): string | undefin
 export async function keepResponse(response: UpstreamResponse): Promise<Keeping> {
   let read;
   try {
-    read = await readUpTo(response.body, KEPT_RESPONSE_LIMIT_BYTES, contentLengthOf(response.headers));
+    read = await readUpTo(response.body.stream(), KEPT_RESPONSE_LIMIT_BYTES, contentLengthOf(response.headers));
   } catch (error) {
     return { broken: error as Error };
   }
   const { status, statusMessage, headers } = response;
-  if ('overflow' in read) return { tooLarge: { status, statusMessage, headers, body: read.overflow as Readable } };
+  if ('overflow' in read) return { tooLarge: { status, statusMessage, headers, body: new StreamBody(read.overflow) } };
   return { kept: { status, statusMessage, headers, body: read.complete } };
 }

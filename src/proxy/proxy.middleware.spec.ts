@@ -15,6 +15,7 @@ import { ProxyMiddleware } from './proxy.middleware.js';
 import type { AccessLog } from './record/access-log.js';
 import { RequestRecorder } from './record/request-recorder.js';
 import { ResponseWriter } from './response-writer.js';
+import { StreamBody } from './transport/stream-body.js';
 import type { TransportEvents, UpstreamTransport } from './transport/upstream-transport.js';
 import { UpstreamTries } from './upstream-tries.js';
 
@@ -43,7 +44,7 @@ class FakeTransport implements UpstreamTransport {
       status,
       statusMessage: `reason ${status}`,
       headers: ['content-type', 'text/plain', ...headers],
-      body: Readable.from([Buffer.from(body)]),
+      body: new StreamBody(Readable.from([Buffer.from(body)])),
     });
   }
 

@@ -17,7 +17,7 @@ export class ResponseWriter {
       return;
     }
     exchange.res.writeHead(response.status, response.statusMessage, this.withOurHeaders(exchange, response.headers));
-    response.body.pipe(exchange.res);
+    response.body.pipeTo(exchange.res);
   }
 
   /** Writes an answer that was kept in full while a retry was tried. */

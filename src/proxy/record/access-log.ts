@@ -1,98 +1,14 @@
 import type { IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
 import { type HttpException, Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
+import type { BatchedLineWriter } from '../../logging/batched-line-writer.js';
 import { RootLogger } from '../../logging/root-logger.js';
 import { ClientAddressResolver } from '../edge/client-address.js';
 import type { Exchange } from '../exchange.js';
 import { RateLimitedError } from '../proxy-errors.js';
-import { identityOf } from '../request-identity.js';
+import { AccessLine, round, toJsonLine } from './access-line.js';
 import { RateLimitedLines } from './rate-limited-lines.js';
-
-/** Socket byte counts at the end of the previous request on the same connection. */
-const READ_BEFORE = Symbol('gateway.readBefore');
-const WRITTEN_BEFORE = Symbol('gateway.writtenBefore');
-type CountedSocket = Socket & { [READ_BEFORE]?: number; [WRITTEN_BEFORE]?: number };
-
-/**
- * Bytes this request read on its connection, headers included (as NGINX's $request_length): the
- * socket's count since the previous logged request on it ended. `bytesOut` (after) must follow.
- */
-function bytesIn(socket: CountedSocket): number {
-  const read = socket.bytesRead;
-  const moved = read - (socket[READ_BEFORE] ?? 0);
-  socket[READ_BEFORE] = read;
-  return moved;
-}
-
-/** Bytes this request wrote on its connection, headers included (as NGINX's $bytes_sent). */
-function bytesOut(socket: CountedSocket): number {
-  const written = socket.bytesWritten;
-  const moved = written - (socket[WRITTEN_BEFORE] ?? 0);
-  socket[WRITTEN_BEFORE] = written;
-  return moved;
-}
-
-const round = (ms: number) => Math.round(ms * 10) / 10;
-
-/** Who gave the client its answer: a backend (its own, or one kept from an earlier try), or the gateway itself. */
-export type AnsweredBy = 'backend' | 'gateway';
-
-/**
- * One access-log line's fields, in the order they are written: who asked what, then how it went.
- * A class, so every line has the same shape (one object, no copying) on the way to pino.
- */
-class AccessLine {
-  readonly reqId: string;
-  readonly traceId: string;
-  readonly client: string;
-  readonly method: string | undefined;
-  readonly url: string | undefined;
-  readonly status: number;
-  /** Null when nobody answered (the client left first: 499). */
-  readonly answeredBy: AnsweredBy | null;
-  readonly backend: string | null;
-  readonly upstreamMs: number | null;
-  readonly ms: number;
-  readonly retries: number;
-  readonly cause: string | null;
-  /** On a 429 line only: the refusals of this client since its previous 429 line, this one included. */
-  readonly refused: number | undefined;
-  readonly bytesIn: number;
-  readonly bytesOut: number;
-
-  // One positional argument per field: a line is made per request.
-  constructor(
-    req: IncomingMessage,
-    client: string,
-    status: number,
-    answeredBy: AnsweredBy | null,
-    backend: string | null,
-    upstreamMs: number | null,
-    ms: number,
-    retries: number,
-    cause: string | null,
-    refused: number | undefined,
-  ) {
-    const { requestId, traceId } = identityOf(req);
-    this.reqId = requestId;
-    this.traceId = traceId;
-    this.client = client;
-    this.method = req.method;
-    this.url = req.url;
-    this.status = status;
-    this.answeredBy = answeredBy;
-    this.backend = backend;
-    this.upstreamMs = upstreamMs;
-    this.ms = ms;
-    this.retries = retries;
-    this.cause = cause;
-    this.refused = refused;
-    this.bytesIn = bytesIn(req.socket);
-    this.bytesOut = bytesOut(req.socket);
-  }
-}
 
 /** How often owed 429 lines are written (at most one per client per this period). */
 const RATE_LIMITED_LINE_PERIOD_MS = 1_000;
@@ -108,6 +24,10 @@ const RATE_LIMITED_LINE_PERIOD_MS = 1_000;
 @Injectable()
 export class AccessLog implements OnModuleInit, OnModuleDestroy {
   private readonly logger: Logger | undefined;
+  /** Where JSON lines go directly (stdout not a terminal); otherwise through pino, to be pretty-printed. */
+  private readonly lines: BatchedLineWriter | undefined;
+  /** pino's numeric level: lines below it are not made at all. */
+  private readonly minLevel: number;
   private readonly rateLimited = new RateLimitedLines(RATE_LIMITED_LINE_PERIOD_MS);
   private flushTimer: NodeJS.Timeout | undefined;
 
@@ -117,6 +37,8 @@ export class AccessLog implements OnModuleInit, OnModuleDestroy {
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
     this.logger = config.accessLog ? root.pino : undefined;
+    this.lines = root.lines;
+    this.minLevel = root.pino.levelVal;
   }
 
   onModuleInit(): void {
@@ -133,7 +55,7 @@ export class AccessLog implements OnModuleInit, OnModuleDestroy {
 
   /** A proxied request is over. `upstreamMs` is undefined when no backend's try answered it. */
   recordProxied(exchange: Exchange, status: number, durationMs: number, upstreamMs: number | undefined): void {
-    if (!this.logger) return;
+    if (!this.logger || levelOf(status) < this.minLevel) return;
     const { req, phase } = exchange;
     const answeredBy = phase === 'delivering' ? 'backend' : phase === 'answered-by-gateway' ? 'gateway' : null;
     const line = new AccessLine(
@@ -169,9 +91,20 @@ export class AccessLog implements OnModuleInit, OnModuleDestroy {
   }
 
   private write(line: AccessLine, message: string): void {
-    if (line.status >= 500) this.logger!.warn(line, message);
+    const level = levelOf(line.status);
+    if (level < this.minLevel) return;
+    if (this.lines) this.lines.write(toJsonLine(line, level, Date.now(), message));
+    else if (level === WARN) this.logger!.warn(line, message);
     else this.logger!.info(line, message);
   }
+}
+
+/** pino's levels for the two kinds of line: a request that ended in a 5xx is a warning. */
+const INFO = 30;
+const WARN = 40;
+
+function levelOf(status: number): number {
+  return status >= 500 ? WARN : INFO;
 }
 
 function rateLimitedLine(req: IncomingMessage, client: string, ms: number, refused: number): AccessLine {

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 
 /**
  * Hop-by-hop headers (RFC 9110 §7.6.1), the same list Go's httputil.ReverseProxy strips: they
@@ -89,13 +89,7 @@ export function responseHeaders(rawHeaders: readonly string[]): string[] {
   return kept;
 }
 
-/** The same as `responseHeaders`, for a headers object (undici's); edits it in place. */
-export function responseHeaderObject(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const connection = headers.connection;
-  if (connection !== undefined) {
-    for (const token of String(connection).split(',')) delete headers[token.trim().toLowerCase()];
-  }
-  // undici's names are lower-case already; most are ruled out by their length alone.
-  for (const name in headers) if (HOP_BY_HOP_LENGTHS.has(name.length) && HOP_BY_HOP.has(name)) delete headers[name];
-  return headers;
+/** The same as `responseHeaders`, for undici's raw header buffers (latin1, as HTTP/1.1 header bytes are). */
+export function responseHeadersFromBuffers(rawHeaders: readonly Buffer[]): string[] {
+  return responseHeaders(rawHeaders.map((bytes) => bytes.toString('latin1')));
 }

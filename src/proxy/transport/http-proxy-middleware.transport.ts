@@ -5,6 +5,7 @@ import type { ProxyServer } from 'httpxy';
 import { type Exchange, exchangeOf } from '../exchange.js';
 import { responseHeaders } from './forwarded-headers.js';
 import { UpstreamTimeoutError } from '../proxy-errors.js';
+import { StreamBody } from './stream-body.js';
 import type { TransportEvents, UpstreamTransport } from './upstream-transport.js';
 
 /** The attempt's outgoing request, to know whether it rode a reused connection. */
@@ -64,7 +65,7 @@ export class HttpProxyMiddlewareTransport implements UpstreamTransport {
         status: proxyRes.statusCode ?? 502,
         statusMessage: proxyRes.statusMessage,
         headers: responseHeaders(proxyRes.rawHeaders),
-        body: proxyRes,
+        body: new StreamBody(proxyRes),
       });
     });
     // Without `req` (a target-less call) there is no request of ours to answer.

@@ -1,14 +1,28 @@
-import type { OutgoingHttpHeaders } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Exchange } from '../exchange.js';
 
-/** A backend's response head, with hop-by-hop headers already removed, and its body to stream. */
+/**
+ * A backend's response body, still arriving. It is taken once: streamed straight into the client's
+ * response (the usual case, which needs no stream object in between), read as a stream (to keep
+ * an error answer while a retry is tried), or thrown away.
+ */
+export interface UpstreamBody {
+  /** Streams the body into `res` with backpressure, and ends `res` when the body is complete. */
+  pipeTo(res: ServerResponse): void;
+  /** The body as a stream, for reading it. */
+  stream(): Readable;
+  /** Nobody wants the body (the client has gone): stop receiving it. */
+  destroy(): void;
+}
+
+/** A backend's response head, with hop-by-hop headers already removed, and its body. */
 export interface UpstreamResponse {
   readonly status: number;
   readonly statusMessage: string | undefined;
   /** As `writeHead` takes them: a flat `[name, value, …]` list or an object. */
   readonly headers: string[] | OutgoingHttpHeaders;
-  readonly body: Readable;
+  readonly body: UpstreamBody;
 }
 
 /** How a transport reports an attempt; the proxy middleware implements it. */
