@@ -89,14 +89,18 @@ const ALL_CONFIGS = {
   },
 };
 // VARIANTS="name=flags;name2=flags": more gateway configs in the same interleaved run, e.g. a
-// feature turned off: VARIANTS="no-access-log=--access-log=false;no-rate-limit=--rate-limit=0".
+// feature turned off: VARIANTS="no-access-log=--access-log=false;no-rate-limit=--rate-limit=0"
+// (a word written node:--flag goes to node: VARIANTS="semi8=node:--max-semi-space-size=8").
 for (const [index, variant] of (env.VARIANTS ?? '').split(';').filter(Boolean).entries()) {
   const [name, ...flags] = variant.split('=');
-  const extra = flags.join('=').split(' ').filter(Boolean);
+  const words = flags.join('=').split(' ').filter(Boolean);
+  // Words written node:--flag go to node itself (V8 options), the others to the gateway.
+  const nodeFlags = words.filter((word) => word.startsWith('node:')).map((word) => word.slice(5));
+  const extra = words.filter((word) => !word.startsWith('node:'));
   ALL_CONFIGS[name] = {
-    what: `this gateway with ${extra.join(' ')}`,
+    what: `this gateway with ${words.join(' ')}`,
     port: 9120 + index,
-    command: (port) => ['node', 'dist/main.js', `--listen=127.0.0.1:${port}`, `--backends=${BACKENDS}`, '--rate-limit=1000000000', ...gatewayArgs, ...extra],
+    command: (port) => ['node', ...nodeFlags, 'dist/main.js', `--listen=127.0.0.1:${port}`, `--backends=${BACKENDS}`, '--rate-limit=1000000000', ...gatewayArgs, ...extra],
   };
 }
 if (env.BASELINE) {

@@ -56,7 +56,7 @@ describe('the gateway’s command line', () => {
       ['--breaker-cooldown', 'BREAKER_COOLDOWN', '"10s"'],
       ['--shutdown-timeout', 'SHUTDOWN_TIMEOUT', '"30s"'],
       ['--max-sockets-per-backend', 'MAX_SOCKETS_PER_BACKEND', '"256"'],
-      ['--proxy-engine', 'PROXY_ENGINE', '"http-proxy-middleware"'],
+      ['--proxy-engine', 'PROXY_ENGINE', '"undici"'],
       ['--retries', 'RETRIES', '"2"'],
       ['--retry-buffer', 'RETRY_BUFFER', '"64KiB"'],
       ['--try-timeout', 'TRY_TIMEOUT', 'the --write-timeout'],

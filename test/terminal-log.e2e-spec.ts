@@ -57,7 +57,7 @@ describe('logs on a terminal', () => {
       );
       const lines = screen().trimEnd().split('\n');
       expect(lines).toEqual([
-        expect.stringMatching(/^\d\d:\d\d:\d\d\.\d{3} INFO: \[Gateway\] listening on http:\/\/127\.0\.0\.1:\d+, proxying to .+ \(proxy engine: http-proxy-middleware\)$/),
+        expect.stringMatching(/^\d\d:\d\d:\d\d\.\d{3} INFO: \[Gateway\] listening on http:\/\/127\.0\.0\.1:\d+, proxying to .+ \(proxy engine: undici\)$/),
         line,
       ]);
     } finally {

@@ -121,9 +121,9 @@ export const FLAGS: readonly FlagSpec[] = [
   flag({
     name: 'proxy-engine',
     key: 'proxyEngine',
-    defaultText: 'http-proxy-middleware',
-    help: 'the library that talks to backends: http-proxy-middleware (Node http client) or undici (faster)',
-    parse: parseChoice(['http-proxy-middleware', 'undici'] as const),
+    defaultText: 'undici',
+    help: 'the library that talks to backends: undici (the fastest, see README) or http-proxy-middleware (Node http client)',
+    parse: parseChoice(['undici', 'http-proxy-middleware'] as const),
   }),
   flag({
     name: 'retries',

@@ -33,7 +33,7 @@ describe(parseGatewayConfig.name, () => {
       ['breakerCooldownMs', 10_000],
       ['shutdownTimeoutMs', 30_000],
       ['maxSocketsPerBackend', 256],
-      ['proxyEngine', 'http-proxy-middleware'],
+      ['proxyEngine', 'undici'],
       ['retries', 2],
       ['retryBufferBytes', 65_536],
       ['tryTimeoutMs', undefined],
@@ -99,7 +99,7 @@ describe(parseGatewayConfig.name, () => {
     ['SHUTDOWN_TIMEOUT', '1m', 'shutdownTimeoutMs', 60_000],
     ['ACCESS_LOG', 'false', 'accessLog', false],
     ['MAX_SOCKETS_PER_BACKEND', '32', 'maxSocketsPerBackend', 32],
-    ['PROXY_ENGINE', 'undici', 'proxyEngine', 'undici'],
+    ['PROXY_ENGINE', 'http-proxy-middleware', 'proxyEngine', 'http-proxy-middleware'],
     ['RETRIES', '0', 'retries', 0],
     ['RETRY_BUFFER', '1MiB', 'retryBufferBytes', 1_048_576],
     ['TRY_TIMEOUT', '750ms', 'tryTimeoutMs', 750],
@@ -243,7 +243,7 @@ describe(parseGatewayConfig.name, () => {
     ['a bad try timeout variable', [], { TRY_TIMEOUT: 'soon' }, ['TRY_TIMEOUT', '"soon"'], ['--try-timeout']],
     ['an unknown log level', ['--log-level=verbose'], {}, ['--log-level', '"verbose"', 'debug, info, warn, error'], []],
     ['a bad admin address', ['--admin-listen=9901'], {}, ['--admin-listen', '"9901"'], []],
-    ['an unknown proxy engine', ['--proxy-engine=curl'], {}, ['--proxy-engine', '"curl"', 'http-proxy-middleware, undici'], []],
+    ['an unknown proxy engine', ['--proxy-engine=curl'], {}, ['--proxy-engine', '"curl"', 'undici, http-proxy-middleware'], []],
     ['a bad shutdown timeout variable', [], { SHUTDOWN_TIMEOUT: '30' }, ['SHUTDOWN_TIMEOUT', '"30"'], ['--shutdown-timeout']],
   ])('refuses %s (%j %j) with a ConfigError naming it', (_case, argv, env, mentions, absent) => {
     const error = thrownBy(argv, env);

@@ -1,17 +1,22 @@
 import type { FactoryProvider } from '@nestjs/common';
 import { UpstreamPool } from '../../balancer/upstream-pool.js';
 import { GATEWAY_CONFIG, type GatewayConfig, type ProxyEngine } from '../../config/gateway-config.js';
-import { HttpProxyMiddlewareTransport } from './http-proxy-middleware.transport.js';
-import { UndiciTransport } from './undici.transport.js';
 import { UpstreamTransport } from './upstream-transport.js';
 
-const TRANSPORTS: Record<ProxyEngine, (config: GatewayConfig, pool: UpstreamPool) => UpstreamTransport> = {
-  'http-proxy-middleware': (config) => new HttpProxyMiddlewareTransport(config.writeTimeoutMs),
-  undici: (config, pool) => new UndiciTransport(pool.upstreams, config.writeTimeoutMs, config.maxSocketsPerBackend),
+/** Each engine's library is loaded only when it is the one chosen: the other costs memory for nothing. */
+const TRANSPORTS: Record<ProxyEngine, (config: GatewayConfig, pool: UpstreamPool) => Promise<UpstreamTransport>> = {
+  undici: async (config, pool) => {
+    const { UndiciTransport } = await import('./undici.transport.js');
+    return new UndiciTransport(pool.upstreams, config.writeTimeoutMs, config.maxSocketsPerBackend);
+  },
+  'http-proxy-middleware': async (config) => {
+    const { HttpProxyMiddlewareTransport } = await import('./http-proxy-middleware.transport.js');
+    return new HttpProxyMiddlewareTransport(config.writeTimeoutMs);
+  },
 };
 
 /** The transport --proxy-engine names. */
-export const upstreamTransportProvider: FactoryProvider<UpstreamTransport> = {
+export const upstreamTransportProvider: FactoryProvider<Promise<UpstreamTransport>> = {
   provide: UpstreamTransport,
   inject: [GATEWAY_CONFIG, UpstreamPool],
   useFactory: (config: GatewayConfig, pool: UpstreamPool) => TRANSPORTS[config.proxyEngine](config, pool),

@@ -1,0 +1,49 @@
+import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
+import { Logger } from '@nestjs/common';
+import { ConfigError, HelpRequested } from './config/config.error.js';
+import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config.js';
+import { usage } from './config/flags.js';
+import { createGateway, listenGateway } from './create-gateway.js';
+import { GracefulShutdownService } from './lifecycle/graceful-shutdown.service.js';
+import { ListenError } from './lifecycle/listen-error.js';
+
+async function bootstrap(): Promise<void> {
+  const app = await createGateway({ argv: process.argv.slice(2) }).catch((error: unknown) => {
+    if (error instanceof HelpRequested) {
+      process.stdout.write(`${usage()}\n`);
+      process.exit(error.exitCode);
+    }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(error.exitCode);
+    }
+    throw error;
+  });
+  // Our own signal handling rather than Nest's shutdown hooks: drain first, then close the
+  // application (its hooks run), then exit 0 — Nest's hooks would re-raise the signal (exit 143).
+  const shutdown = app.get(GracefulShutdownService);
+  let stopped: Promise<void> | undefined;
+  const stop = (signal: NodeJS.Signals) => {
+    const drained = shutdown.drain(signal); // a second signal cuts what is left
+    stopped ??= drained.then(() => app.close()).then(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  const address = await listenGateway(app).catch((error: unknown) => {
+    // One line, no stack trace: the address is taken or not ours, which is no bug of the gateway.
+    if (!(error instanceof ListenError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(error.exitCode);
+  });
+  const config = app.get<GatewayConfig>(GATEWAY_CONFIG);
+  const logger = new Logger('Gateway');
+  logger.log(`listening on ${urlOf(address)}, proxying to ${config.backends.join(', ')} (proxy engine: ${config.proxyEngine})`);
+  if (address.admin) logger.log(`admin endpoints (/health, /health/ready, /metrics, /status) on ${urlOf(address.admin)}`);
+}
+
+function urlOf({ address, family, port }: AddressInfo): string {
+  return `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`;
+}
+
+await bootstrap();
