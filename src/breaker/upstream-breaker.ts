@@ -48,10 +48,12 @@ export interface UpstreamBreakerOptions {
 
 /**
  * One backend's circuit breaker, on a cockatiel policy. cockatiel changes state only inside
- * `execute()`, so each attempt runs as an execution whose promise settles when the backend's
- * answer (or failure) is known. The balancer asks `canTakeTraffic` before choosing: an open
- * breaker lets exactly one probe through once its cool-down has passed; while that probe is out
- * (half-open) everything else goes elsewhere, because cockatiel would queue it behind the probe.
+ * `execute()`: every failure, and the probe, run as executions whose promise settles when the
+ * backend's answer (or failure) is known. A success while closed only zeroes the count of
+ * failures in a row, which is done directly (a promise chain per request cost more than the rest
+ * of the breaker). The balancer asks `canTakeTraffic` before choosing: an open breaker lets
+ * exactly one probe through once its cool-down has passed; while that probe is out (half-open)
+ * everything else goes elsewhere, because cockatiel would queue it behind the probe.
  */
 export class UpstreamBreaker {
   private readonly policy: CircuitBreakerPolicy;
@@ -130,10 +132,12 @@ export class UpstreamBreaker {
    * routing): such an attempt reports nothing, so only the probe decides when the breaker closes.
    */
   begin(): BreakerAttempt {
+    // The usual case: a closed breaker only counts, so the attempt needs no execution of its own.
+    if (this.policy.state === CircuitState.Closed) return new ClosedAttempt(this, this.epoch);
     if (!this.canTakeTraffic) return UNREPORTED_ATTEMPT;
-    const isProbe = this.policy.state !== CircuitState.Closed;
-    const attempt = new Attempt(this, isProbe);
-    // Starting the execution is what moves an open breaker to half-open, synchronously.
+    // Open and cooled down: this attempt is the probe. Starting its execution is what moves the
+    // breaker to half-open, synchronously.
+    const attempt = new ProbeAttempt(this);
     this.policy.execute(attempt.outcome).catch(ignoreReported);
     // Read after execute(), which may just have moved the breaker to half-open for this probe.
     attempt.startedIn = this.epoch;
@@ -144,6 +148,16 @@ export class UpstreamBreaker {
   changedSince(epoch: number): boolean {
     return epoch !== this.epoch;
   }
+
+  /** A success while closed: what cockatiel does for one (its breaker's count of failures in a row starts over). */
+  recordClosedSuccess(): void {
+    if (this.policy.state === CircuitState.Closed) this.consecutiveFailures.success();
+  }
+
+  /** A failure while closed goes through cockatiel, which counts it and opens the breaker at the threshold. */
+  recordClosedFailure(cause: unknown): void {
+    this.policy.execute(() => Promise.reject(new UpstreamFailure(cause))).catch(ignoreReported);
+  }
 }
 
 /** An attempt made past the breaker (panic routing): its outcome is not the breaker's business. */
@@ -152,8 +166,41 @@ const UNREPORTED_ATTEMPT: BreakerAttempt = Object.freeze({ succeed() {}, fail() 
 /** The outcome was already reported to the breaker; nobody else awaits the execution. */
 function ignoreReported(): void {}
 
-/** One attempt's report, as an object rather than closures: one is made per proxied request. */
-class Attempt implements BreakerAttempt {
+/**
+ * An attempt begun while the breaker was closed. Successes are counted at once, without a
+ * cockatiel execution (a promise chain per request); failures go through cockatiel. News from
+ * before the breaker last changed state is ignored, as for every attempt.
+ */
+class ClosedAttempt implements BreakerAttempt {
+  private settled = false;
+
+  constructor(
+    private readonly breaker: UpstreamBreaker,
+    private readonly startedIn: number,
+  ) {}
+
+  succeed(): void {
+    if (this.settle()) this.breaker.recordClosedSuccess();
+  }
+
+  fail(cause: unknown): void {
+    if (this.settle()) this.breaker.recordClosedFailure(cause);
+  }
+
+  /** The client left: that says nothing about the backend. */
+  abandon(): void {
+    this.settle();
+  }
+
+  private settle(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    return !this.breaker.changedSince(this.startedIn);
+  }
+}
+
+/** The probe's report: an execution of cockatiel's, whose outcome decides whether the breaker closes. */
+class ProbeAttempt implements BreakerAttempt {
   startedIn = 0;
   private settled = false;
   private resolve!: () => void;
@@ -165,10 +212,7 @@ class Attempt implements BreakerAttempt {
   /** What cockatiel executes: resolves or rejects when the attempt reports. */
   readonly outcome = () => this.promise;
 
-  constructor(
-    private readonly breaker: UpstreamBreaker,
-    private readonly isProbe: boolean,
-  ) {}
+  constructor(private readonly breaker: UpstreamBreaker) {}
 
   succeed(): void {
     if (this.settle()) this.resolve();
@@ -181,9 +225,8 @@ class Attempt implements BreakerAttempt {
   }
 
   abandon(): void {
-    // cockatiel counts an unhandled error as a success in half-open, so an abandoned probe must
-    // fail explicitly; in closed state the unhandled error leaves the failure count untouched.
-    if (this.settle()) this.reject(this.isProbe ? new UpstreamFailure('probe abandoned by its client') : new AttemptAbandoned());
+    // cockatiel counts an unhandled error as a success in half-open, so an abandoned probe must fail explicitly.
+    if (this.settle()) this.reject(new UpstreamFailure('probe abandoned by its client'));
   }
 
   /** True the first time only: an attempt reports once. */

@@ -5,7 +5,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
 import { GracefulShutdownService } from '../../lifecycle/graceful-shutdown.service.js';
 import { isOwnPath } from '../../own-paths.js';
-import { ClientProtocolError, toHttpException, UnsupportedRequestTargetError } from '../proxy-errors.js';
+import { ClientProtocolError, type RateLimitedError, toHttpException, UnsupportedRequestTargetError } from '../proxy-errors.js';
 import { ProxyMiddleware } from '../proxy.middleware.js';
 import { RateLimiter } from '../rate-limit/rate-limiter.js';
 import { AccessLog } from '../record/access-log.js';
@@ -83,15 +83,18 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
       this.accessLog.recordRefused(req, refusal, startedAt);
       return;
     }
-    void this.forward(req, res, startedAt);
+    const refusal = this.rateLimiter.admit(req, res);
+    if (refusal === undefined) this.forward(req, res);
+    else if (refusal instanceof Promise) void refusal.then((refused) => this.forwardUnless(refused, req, res, startedAt));
+    else this.accessLog.recordRefused(req, refusal, startedAt);
   };
 
-  private async forward(req: IncomingMessage, res: ServerResponse, startedAt: number): Promise<void> {
-    const refusal = await this.rateLimiter.admit(req, res);
-    if (refusal) {
-      this.accessLog.recordRefused(req, refusal, startedAt);
-      return;
-    }
+  private forwardUnless(refusal: RateLimitedError | undefined, req: IncomingMessage, res: ServerResponse, startedAt: number): void {
+    if (refusal) this.accessLog.recordRefused(req, refusal, startedAt);
+    else this.forward(req, res);
+  }
+
+  private forward(req: IncomingMessage, res: ServerResponse): void {
     this.proxy.use(req, res, (error?: unknown) => {
       sendHttpException(res, toHttpException(error), { 'x-request-id': identityOf(req).requestId });
     });

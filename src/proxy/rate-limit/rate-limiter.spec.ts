@@ -1,4 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpException } from '@nestjs/common';
+import type { ThrottlerStorage } from '@nestjs/throttler';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseGatewayConfig } from '../../config/parse-gateway-config.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
@@ -207,6 +209,27 @@ describe(RateLimiter.name, () => {
     expect(results.every(Boolean)).toBe(true);
     expect(metrics.rateLimited).toBe(0);
     expect(storage.size).toBe(0);
+  });
+
+  it('asks the embedded storage synchronously: no promise per request', () => {
+    const rateLimiter = limiter('--rate-limit=1');
+    const req = fakeRequest(fakeSocket('10.0.0.1'));
+    expect(rateLimiter.admit(req, fakeResponse() as unknown as ServerResponse)).toBeUndefined();
+    const refusal = rateLimiter.admit(req, fakeResponse() as unknown as ServerResponse);
+    expect(refusal).not.toBeInstanceOf(Promise);
+    expect((refusal as HttpException).getStatus()).toBe(429);
+  });
+
+  it('awaits any other ThrottlerStorage, answering the same', async () => {
+    const config = parseGatewayConfig(['--rate-limit=2'], {});
+    // Only the interface's method: what a storage of another package offers.
+    const asyncOnly: ThrottlerStorage = { increment: (...args) => storage.increment(...args) };
+    const rateLimiter = new RateLimiter(gatewayThrottlerOptions(config), asyncOnly, config, metrics, new ClientAddressResolver(config));
+    const req = fakeRequest(fakeSocket('10.0.0.1'));
+    const answers = [0, 1, 2].map(() => rateLimiter.admit(req, fakeResponse() as unknown as ServerResponse));
+    expect(answers.every((answer) => answer instanceof Promise)).toBe(true);
+    const refusals = await Promise.all(answers.map((answer) => Promise.resolve(answer)));
+    expect(refusals.map((refusal) => refusal?.getStatus())).toEqual([undefined, undefined, 429]);
   });
 
   it('is enabled for a positive limit', () => {

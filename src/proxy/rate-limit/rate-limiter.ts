@@ -13,6 +13,19 @@ import { sendHttpException } from '../edge/error-response.js';
 import { RateLimitedError } from '../proxy-errors.js';
 import { identityOf } from '../request-identity.js';
 
+/** The package's index does not export the record type; the interface carries it. */
+type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
+
+/** A storage that can answer at once, without a promise: the embedded one. */
+export interface ImmediateThrottlerStorage extends ThrottlerStorage {
+  /** As `increment`, answered now: undefined when the hit is accepted, the refusal's record otherwise. */
+  hitNow(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): ThrottlerStorageRecord | undefined;
+}
+
+function isImmediate(storage: ThrottlerStorage): storage is ImmediateThrottlerStorage {
+  return typeof (storage as Partial<ImmediateThrottlerStorage>).hitNow === 'function';
+}
+
 /** The one throttler the gateway configures: `--rate-limit` requests per one-second window. */
 export function gatewayThrottlerOptions(config: GatewayConfig, storage?: ThrottlerStorage): ThrottlerModuleOptions {
   return {
@@ -64,15 +77,23 @@ export class RateLimiter {
   }
 
   /**
-   * Counts the request against its client. Resolves with nothing to let it through; otherwise
-   * answers 429 itself and resolves with that refusal.
+   * Counts the request against its client. Nothing means it may go through; otherwise the
+   * limiter has answered 429 itself and returns that refusal. A storage that answers at once
+   * (the embedded one) is asked synchronously: no promise per request; any other is awaited.
    */
-  async admit(req: IncomingMessage, res: ServerResponse): Promise<RateLimitedError | undefined> {
+  admit(req: IncomingMessage, res: ServerResponse): RateLimitedError | undefined | Promise<RateLimitedError | undefined> {
     if (!this.enabled) return undefined;
     const { name, ttl, limit, blockDuration } = this.throttler;
     const key = this.globalScope ? 'global' : this.clients.rateLimitKeyOf(req);
-    const record = await this.storage.increment(key, ttl, limit, blockDuration, name);
-    if (!record.isBlocked) return undefined;
+    if (isImmediate(this.storage)) {
+      const refused = this.storage.hitNow(key, ttl, limit, blockDuration, name);
+      return refused === undefined ? undefined : this.refuse(req, res, refused);
+    }
+    return this.storage.increment(key, ttl, limit, blockDuration, name).then((record) => (record.isBlocked ? this.refuse(req, res, record) : undefined));
+  }
+
+  private refuse(req: IncomingMessage, res: ServerResponse, record: ThrottlerStorageRecord): RateLimitedError {
+    const { limit } = this.throttler;
     this.metrics.rateLimited++;
     const retryAfter = Math.max(1, record.timeToBlockExpire);
     const refusal = new RateLimitedError(limit, retryAfter);

@@ -1,6 +1,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
+import type { ImmediateThrottlerStorage } from './rate-limiter.js';
 
 /** The package's index does not export the record type; the interface carries it. */
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
@@ -164,7 +165,7 @@ class KeyWindow {
  * through rather than being locked out for as long as it keeps sending.
  */
 @Injectable()
-export class SlidingWindowThrottlerStorage implements ThrottlerStorage, OnApplicationShutdown {
+export class SlidingWindowThrottlerStorage implements ImmediateThrottlerStorage, OnApplicationShutdown {
   /** Per throttler name, per key: two lookups instead of building a combined key string per call. */
   private readonly windows = new Map<string, Map<string, KeyWindow>>();
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -186,7 +187,15 @@ export class SlidingWindowThrottlerStorage implements ThrottlerStorage, OnApplic
 
   increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
     // Async so that a bad ttl rejects like any storage failure instead of throwing synchronously.
-    return new Promise((resolve) => resolve(this.hit(key, ttl, limit, blockDuration, throttlerName)));
+    return new Promise((resolve) => {
+      const window = this.windowFor(key, ttl, throttlerName);
+      resolve(this.hit(window, limit, blockDuration, Date.now()) ?? this.accepted(window, Date.now()));
+    });
+  }
+
+  /** The gateway's path: the same decision, at once; an accepted hit needs no record. */
+  hitNow(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): ThrottlerStorageRecord | undefined {
+    return this.hit(this.windowFor(key, ttl, throttlerName), limit, blockDuration, Date.now());
   }
 
   /** Diagnostics and the memory test: the size of one key's counter ring, or undefined when the key is not tracked. */
@@ -200,7 +209,7 @@ export class SlidingWindowThrottlerStorage implements ThrottlerStorage, OnApplic
     this.windows.clear();
   }
 
-  private hit(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): ThrottlerStorageRecord {
+  private windowFor(key: string, ttl: number, throttlerName: string): KeyWindow {
     if (!(ttl > 0) || !Number.isFinite(ttl)) throw new RangeError(`throttler ttl must be a positive number of milliseconds, got ${ttl}`);
     if (!this.sweepTimer) this.startSweep();
     const now = Date.now();
@@ -218,12 +227,16 @@ export class SlidingWindowThrottlerStorage implements ThrottlerStorage, OnApplic
       window = fresh;
       keys.set(key, window);
     }
-    window.advance(now);
+    return window;
+  }
 
+  /** Counts a hit if it is accepted (and returns nothing); otherwise returns the refusal. */
+  private hit(window: KeyWindow, limit: number, blockDuration: number, now: number): ThrottlerStorageRecord | undefined {
+    window.advance(now);
     if (now < window.blockedUntil) return this.refusal(window, limit, window.blockedUntil - now, now);
     if (window.count < limit) {
       window.record(now);
-      return { totalHits: window.count, timeToExpire: seconds(window.msUntilOldestLeaves(now)), isBlocked: false, timeToBlockExpire: 0 };
+      return undefined;
     }
     const untilBelow = window.msUntilBelow(limit, now);
     if (blockDuration > 0) {
@@ -232,6 +245,10 @@ export class SlidingWindowThrottlerStorage implements ThrottlerStorage, OnApplic
       return this.refusal(window, limit, window.blockedUntil - now, now);
     }
     return this.refusal(window, limit, untilBelow, now);
+  }
+
+  private accepted(window: KeyWindow, now: number): ThrottlerStorageRecord {
+    return { totalHits: window.count, timeToExpire: seconds(window.msUntilOldestLeaves(now)), isBlocked: false, timeToBlockExpire: 0 };
   }
 
   private refusal(window: KeyWindow, limit: number, msUntilAccepted: number, now: number): ThrottlerStorageRecord {
