@@ -38,6 +38,12 @@ describe(UpstreamBreaker.name, () => {
     vi.useRealTimers();
   });
 
+  it('with failures: 0 (--breaker-failures=0), never opens however many failures it hears', async () => {
+    const off = new UpstreamBreaker({ failures: 0, cooldownMs: COOLDOWN_MS });
+    await failAttempts(off, 50);
+    expect([off.state, off.canTakeTraffic]).toEqual(['closed', true]);
+  });
+
   it('starts closed and takes traffic', () => {
     expect(breaker.state).toBe('closed');
     expect(breaker.canTakeTraffic).toBe(true);

@@ -67,7 +67,11 @@ export class UpstreamBreaker {
   /** True while reset() passes through cockatiel's Isolated state, which nobody should hear about. */
   private isolating = false;
 
+  /** --breaker-failures=0: the breaker stays closed and counts nothing. */
+  private readonly off: boolean;
+
   constructor(options: UpstreamBreakerOptions) {
+    this.off = options.failures === 0;
     this.cooldownMs = options.cooldownMs;
     this.consecutiveFailures = new ConsecutiveBreaker(options.failures);
     this.policy = circuitBreaker(handleType(UpstreamFailure), {
@@ -132,6 +136,7 @@ export class UpstreamBreaker {
    * routing): such an attempt reports nothing, so only the probe decides when the breaker closes.
    */
   begin(): BreakerAttempt {
+    if (this.off) return UNREPORTED_ATTEMPT;
     // The usual case: a closed breaker only counts, so the attempt needs no execution of its own.
     if (this.policy.state === CircuitState.Closed) return new ClosedAttempt(this, this.epoch);
     if (!this.canTakeTraffic) return UNREPORTED_ATTEMPT;

@@ -47,7 +47,8 @@ export interface GatewayConfig {
   readonly backends: readonly string[];
   /**
    * Consecutive failures (refused, reset, timed out, or a status in --breaker-statuses from the
-   * backend) that open a backend's circuit breaker. `--breaker-failures`, `BREAKER_FAILURES`, default `5`.
+   * backend) that open a backend's circuit breaker; `0` turns breakers off. `--breaker-failures`,
+   * `BREAKER_FAILURES`, default `5`.
    */
   readonly breakerFailures: number;
   /**
@@ -122,6 +123,17 @@ export interface GatewayConfig {
   readonly logLevel: LogLevel;
   /** One JSON line per proxied request on stdout. `--access-log`, `ACCESS_LOG`, default `true`. */
   readonly accessLog: boolean;
+  /**
+   * Give every request an `X-Request-Id` (the client's when usable, else a new UUID), sent to the
+   * backend and back to the client. `false` passes the client's header untouched and makes none.
+   * `--request-ids`, `REQUEST_IDS`, default `true`.
+   */
+  readonly requestIds: boolean;
+  /**
+   * Keep a valid W3C `traceparent`, or start a trace for a request without one. `false` passes the
+   * header untouched and starts none. `--trace-context`, `TRACE_CONTEXT`, default `true`.
+   */
+  readonly traceContext: boolean;
 }
 
 /** DI token of the frozen GatewayConfig. */

@@ -7,7 +7,7 @@ import { attachExchange, Exchange, exchangeOf, type Next } from './exchange.js';
 import { keepResponse } from './kept-response.js';
 import { NoUpstreamAvailableError, toHttpException } from './proxy-errors.js';
 import { ABANDONED, DELIVERED, RequestRecorder } from './record/request-recorder.js';
-import { identify } from './request-identity.js';
+import { identify, type IdentityOptions } from './request-identity.js';
 import { ResponseWriter } from './response-writer.js';
 import { RetryBudget } from './retry/retry-budget.js';
 import { RetryLoop, type RetryTarget } from './retry/retry-loop.js';
@@ -37,6 +37,7 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
   private readonly retryBufferBytes: number;
   private readonly breakerStatuses: ReadonlySet<number>;
   private readonly retryLoop: RetryLoop;
+  private readonly identityOptions: IdentityOptions;
 
   constructor(
     private readonly balancer: BalancerService,
@@ -51,12 +52,13 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
     this.retryBufferBytes = config.retryBufferBytes;
     this.breakerStatuses = config.breakerStatuses;
     this.retryLoop = new RetryLoop(config, new RetryBudget(), this);
+    this.identityOptions = { requestIds: config.requestIds, traceContext: config.traceContext };
     transport.reportTo(this);
   }
 
   use(req: IncomingMessage, res: ServerResponse, next: Next): void {
     // The dispatcher has usually done this already; a middleware mounted on its own does it here.
-    identify(req);
+    identify(req, this.identityOptions);
     const exchange = new Exchange(req, res, next, hasNoBody(req), isIdempotentRequest(req.method, req.headers));
     attachExchange(exchange);
     this.recorder.requestStarted();

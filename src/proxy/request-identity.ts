@@ -46,7 +46,6 @@ export function traceContextOf(headers: IncomingHttpHeaders): TraceContext {
 /** Random bytes drawn in batches (as randomUUID does), because a trace is started per request. */
 const pool = Buffer.alloc(4_096);
 let poolOffset = pool.length;
-const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
 
 /** `bytes` random bytes as lower-case hex, never all zeros (W3C forbids an all-zero id). */
 function randomHex(bytes: number): string {
@@ -54,41 +53,60 @@ function randomHex(bytes: number): string {
     randomFillSync(pool);
     poolOffset = 0;
   }
-  let hex = '';
-  let allZero = true;
-  for (let i = poolOffset; i < poolOffset + bytes; i++) {
-    hex += HEX[pool[i]];
-    if (pool[i] !== 0) allZero = false;
-  }
+  const start = poolOffset;
   poolOffset += bytes;
-  return allZero ? randomHex(bytes) : hex;
+  let allZero = true;
+  for (let i = start; i < poolOffset; i++) if (pool[i] !== 0) allZero = false;
+  return allZero ? randomHex(bytes) : pool.toString('hex', start, poolOffset);
 }
 
-/** A request's id and trace, fixed once at the edge. */
+/** A request's id and trace, fixed once at the edge; undefined where --request-ids or --trace-context is off. */
 export interface RequestIdentity {
-  readonly requestId: string;
-  readonly traceId: string;
+  readonly requestId: string | undefined;
+  readonly traceId: string | undefined;
 }
 
 const IDENTITY = Symbol('gateway.identity');
 type IdentifiedRequest = { headers: IncomingHttpHeaders; [IDENTITY]?: RequestIdentity };
 
+/** What the gateway does about ids: --request-ids and --trace-context. */
+export interface IdentityOptions {
+  readonly requestIds: boolean;
+  readonly traceContext: boolean;
+}
+
 /**
- * Gives the request its id and trace; both go to the backend in the request's headers. Whoever
- * writes the response adds the id to it (with the other headers, not by setHeader, which would put
- * every proxied response on writeHead's slow path).
+ * Gives the request its id and trace (--request-ids, --trace-context); both go to the backend in
+ * the request's headers. Whoever writes the response adds the id to it (with the other headers,
+ * not by setHeader, which would put every proxied response on writeHead's slow path). With either
+ * switched off, the client's header passes untouched and the gateway makes none.
  */
-export function identify(req: IdentifiedRequest): RequestIdentity {
+export function identify(req: IdentifiedRequest, options: IdentityOptions = BOTH): RequestIdentity {
   const cached = req[IDENTITY];
   if (cached) return cached;
-  const requestId = requestIdOf(req.headers);
-  const { traceparent, traceId } = traceContextOf(req.headers);
-  req.headers['x-request-id'] = requestId;
-  req.headers.traceparent = traceparent;
+  let requestId: string | undefined;
+  if (options.requestIds) {
+    requestId = requestIdOf(req.headers);
+    req.headers['x-request-id'] = requestId;
+  }
+  let traceId: string | undefined;
+  if (options.traceContext) {
+    const trace = traceContextOf(req.headers);
+    req.headers.traceparent = trace.traceparent;
+    traceId = trace.traceId;
+  }
   return (req[IDENTITY] = { requestId, traceId });
 }
+
+const BOTH: IdentityOptions = { requestIds: true, traceContext: true };
 
 /** The identity `identify` gave this request, or what it would give, without touching any header. */
 export function identityOf(req: IdentifiedRequest): RequestIdentity {
   return req[IDENTITY] ?? { requestId: requestIdOf(req.headers), traceId: traceContextOf(req.headers).traceId };
+}
+
+/** The response headers that carry the request's id, if it has one. */
+export function requestIdHeader(req: IdentifiedRequest): Record<string, string> | undefined {
+  const { requestId } = identityOf(req);
+  return requestId === undefined ? undefined : { 'x-request-id': requestId };
 }

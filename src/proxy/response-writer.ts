@@ -30,6 +30,7 @@ export class ResponseWriter {
   private withOurHeaders<T extends string[] | OutgoingHttpHeaders>(exchange: Exchange, headers: T): T {
     // With the other headers, not by setHeader, which would put every response on writeHead's slow path.
     const requestId = identityOf(exchange.req).requestId;
+    if (requestId === undefined) return headers;
     if (Array.isArray(headers)) headers.push('x-request-id', requestId);
     else headers['x-request-id'] = requestId;
     return headers;

@@ -9,7 +9,7 @@ import { ClientProtocolError, type RateLimitedError, toHttpException, Unsupporte
 import { ProxyMiddleware } from '../proxy.middleware.js';
 import { RateLimiter } from '../rate-limit/rate-limiter.js';
 import { AccessLog } from '../record/access-log.js';
-import { identify, identityOf } from '../request-identity.js';
+import { identify, type IdentityOptions, requestIdHeader } from '../request-identity.js';
 import { rawErrorResponse, sendHttpException } from './error-response.js';
 import { OwnEndpoints } from './own-endpoints.js';
 
@@ -32,6 +32,7 @@ function closesItsConnection(res: ServerResponse): void {
 export class EdgeDispatcher implements OnApplicationBootstrap {
   /** False with --admin-listen: the own endpoints live there, and these paths are proxied here. */
   private readonly servesOwnPaths: boolean;
+  private readonly identityOptions: IdentityOptions;
   /** The response in progress on each connection, so a socket-level error never writes into one already started. */
   private readonly responseOn = new WeakMap<Socket, ServerResponse>();
   /** Open client connections, to mark the responses in progress when a drain begins. */
@@ -47,6 +48,7 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
     this.servesOwnPaths = config.adminListen === undefined;
+    this.identityOptions = { requestIds: config.requestIds, traceContext: config.traceContext };
   }
 
   /** Takes the server's 'request' event over from Express, keeping Express for our own paths. */
@@ -76,10 +78,10 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
       return;
     }
     const startedAt = performance.now();
-    const { requestId } = identify(req);
+    identify(req, this.identityOptions);
     if (url.charCodeAt(0) !== 0x2f /* '/' */) {
       const refusal = new UnsupportedRequestTargetError();
-      sendHttpException(res, refusal, { 'x-request-id': requestId });
+      sendHttpException(res, refusal, requestIdHeader(req));
       this.accessLog.recordRefused(req, refusal, startedAt);
       return;
     }
@@ -96,7 +98,7 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
 
   private forward(req: IncomingMessage, res: ServerResponse): void {
     this.proxy.use(req, res, (error?: unknown) => {
-      sendHttpException(res, toHttpException(error), { 'x-request-id': identityOf(req).requestId });
+      sendHttpException(res, toHttpException(error), requestIdHeader(req));
     });
   }
 

@@ -11,7 +11,7 @@ import { MetricsService } from '../../metrics/metrics.service.js';
 import { ClientAddressResolver } from '../edge/client-address.js';
 import { sendHttpException } from '../edge/error-response.js';
 import { RateLimitedError } from '../proxy-errors.js';
-import { identityOf } from '../request-identity.js';
+import { requestIdHeader } from '../request-identity.js';
 
 /** The package's index does not export the record type; the interface carries it. */
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
@@ -98,7 +98,7 @@ export class RateLimiter {
     const retryAfter = Math.max(1, record.timeToBlockExpire);
     const refusal = new RateLimitedError(limit, retryAfter);
     sendHttpException(res, refusal, {
-      'x-request-id': identityOf(req).requestId,
+      ...requestIdHeader(req),
       'retry-after': retryAfter,
       'x-ratelimit-limit': limit,
       'x-ratelimit-remaining': 0,

@@ -37,8 +37,8 @@ export type AnsweredBy = 'backend' | 'gateway';
  * A class, so every line has the same shape (one object, no copying) on the way to pino.
  */
 export class AccessLine {
-  readonly reqId: string;
-  readonly traceId: string;
+  readonly reqId: string | undefined;
+  readonly traceId: string | undefined;
   readonly client: string;
   readonly method: string | undefined;
   readonly url: string | undefined;
@@ -69,7 +69,8 @@ export class AccessLine {
     refused: number | undefined,
   ) {
     const { requestId, traceId } = identityOf(req);
-    this.reqId = requestId;
+    // With --request-ids=false the gateway makes no id, yet the client's is still worth logging.
+    this.reqId = requestId ?? (req.headers['x-request-id'] as string | undefined);
     this.traceId = traceId;
     this.client = client;
     this.method = req.method;
@@ -107,7 +108,7 @@ function jsonStringOrNull(text: string | null | undefined): string {
 export function toJsonLine(line: AccessLine, level: number, time: number, message: string): string {
   const refused = line.refused === undefined ? '' : `,"refused":${line.refused}`;
   return (
-    `{"level":${level},"time":${time},"reqId":${jsonString(line.reqId)},"traceId":${jsonString(line.traceId)},` +
+    `{"level":${level},"time":${time},"reqId":${jsonStringOrNull(line.reqId)},"traceId":${jsonStringOrNull(line.traceId)},` +
     `"client":${jsonString(line.client)},"method":${jsonStringOrNull(line.method)},"url":${jsonStringOrNull(line.url)},` +
     `"status":${line.status},"answeredBy":${jsonStringOrNull(line.answeredBy)},"backend":${jsonStringOrNull(line.backend)},` +
     `"upstreamMs":${line.upstreamMs ?? 'null'},"ms":${line.ms},"retries":${line.retries},"cause":${jsonStringOrNull(line.cause)}${refused},` +
