@@ -44,14 +44,17 @@ export function nginxConfig(template, prefix, values) {
 /** Starts a command in its own process group, stdout piped and drained (a pipe, as in a container). */
 export function start(name, cpu, command) {
   const [bin, args] = pinned(cpu, command);
-  const child = spawn(bin, args, { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  // PROXY_STDOUT=null sends the proxies' stdout (the gateway's access log) to /dev/null instead of
+  // a pipe this process drains: to tell the log's own cost from the cost of reading it here.
+  const stdout = env.PROXY_STDOUT === 'null' ? 'ignore' : 'pipe';
+  const child = spawn(bin, args, { cwd: root, detached: true, stdio: ['ignore', stdout, 'pipe'] });
   // The last output only, for error messages: kept as chunks, joined when asked for.
   let chunks = [];
   const keep = (data) => {
     chunks.push(data);
     if (chunks.length > 8) chunks = chunks.slice(-2);
   };
-  child.stdout.on('data', keep);
+  child.stdout?.on('data', keep);
   child.stderr.on('data', keep);
   child.on('error', (error) => chunks.push(Buffer.from(`\n${error.message}`)));
   return { name, child, tail: () => Buffer.concat(chunks).toString().slice(-4_000) };

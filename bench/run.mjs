@@ -3,10 +3,15 @@
 // over the same two backends, in interleaved rounds. Self-contained: everything it runs is in this
 // repository (plus nginx and wrk from Debian when installed: apt-get install -y nginx wrk).
 //
-// Knobs (environment): ROUNDS=3 DURATION=10 WARMUP=3 (seconds) CONNS=50 CONFIGS="gateway gateway-undici floor fastify nginx"
+// By default: the gateway (default engine, undici), the gateway on http-proxy-middleware, the hpm
+// floor, fastify + reply-from and NGINX in interleaved rounds, the goal's ratios against fastify,
+// then a 60 s soak of the gateway alone.
+// Knobs (environment): ROUNDS=4 DURATION=10 WARMUP=3 (seconds) CONNS=50 CONFIGS="gateway gateway-hpm floor fastify nginx"
 //   (also available: floor-httpxy and floor-undici, the floor without hpm and on undici instead of node:http's client)
-//   SOAK=60  instead of rounds, load the gateway alone for SOAK seconds and sample its RSS every second
-//            (SOAK_CONFIG=gateway-undici for the other engine)
+//   SOAK=60  seconds of the soak after the rounds (SOAK=0: none; SOAK_CONFIG=gateway-hpm for the other engine)
+//   SOAK_ONLY=1  the soak alone
+//   FEATURES=1  instead: the gateway against itself with each default feature turned off, one at a
+//               time, in interleaved rounds; writes the cost of each (bench/FEATURE-COSTS.md is made from it)
 //   GATEWAY_ARGS="..."  extra flags for the gateway (and the baseline)
 //   BASELINE=/path/to/other/checkout/dist/main.js  adds that build as config `baseline` (before/after)
 // Output: a table on stdout, and bench/results/<timestamp>/{results.json,summary.md} (+ bench/results/latest.md).
@@ -36,10 +41,24 @@ import {
 } from './harness.mjs';
 
 const env = process.env;
-const ROUNDS = Number(env.ROUNDS ?? 3);
+const ROUNDS = Number(env.ROUNDS ?? 4);
 const DURATION = Number(env.DURATION ?? 10);
 const WARMUP = Number(env.WARMUP ?? 3);
-const SOAK = Number(env.SOAK ?? 0);
+const SOAK = Number(env.SOAK ?? 60);
+const SOAK_ONLY = env.SOAK_ONLY === '1';
+const FEATURES = env.FEATURES === '1';
+
+/** Each default feature and the flag that turns it off, for FEATURES=1. */
+const FEATURE_SWITCHES = {
+  'access log': '--access-log=false',
+  'rate limiting (not binding)': '--rate-limit=0',
+  retries: '--retries=0',
+  'active health checks': '--health-check-interval=0',
+  'request ids': '--request-ids=false',
+  'trace context': '--trace-context=false',
+  'circuit breakers': '--breaker-failures=0',
+};
+const featureConfig = (feature) => `without ${feature}`;
 
 const gatewayArgs = (env.GATEWAY_ARGS ?? '').split(' ').filter(Boolean);
 const ALL_CONFIGS = {
@@ -48,8 +67,8 @@ const ALL_CONFIGS = {
     port: 9100,
     command: (port) => ['node', 'dist/main.js', `--listen=127.0.0.1:${port}`, `--backends=${BACKENDS}`, '--rate-limit=1000000000', ...gatewayArgs],
   },
-  'gateway-undici': {
-    what: 'this gateway with --proxy-engine=undici, every default feature on, rate limit not binding',
+  'gateway-hpm': {
+    what: 'this gateway with --proxy-engine=http-proxy-middleware (the design card\'s library), every default feature on, rate limit not binding',
     port: 9106,
     command: (port) => [
       'node',
@@ -57,7 +76,7 @@ const ALL_CONFIGS = {
       `--listen=127.0.0.1:${port}`,
       `--backends=${BACKENDS}`,
       '--rate-limit=1000000000',
-      '--proxy-engine=undici',
+      '--proxy-engine=http-proxy-middleware',
       ...gatewayArgs,
     ],
   },
@@ -110,9 +129,20 @@ if (env.BASELINE) {
     command: (port) => ['node', env.BASELINE, `--listen=127.0.0.1:${port}`, `--backends=${BACKENDS}`, '--rate-limit=1000000000', ...gatewayArgs],
   };
 }
+if (FEATURES) {
+  for (const [index, [feature, flag]] of Object.entries(FEATURE_SWITCHES).entries()) {
+    ALL_CONFIGS[featureConfig(feature)] = {
+      what: `this gateway with ${flag}`,
+      port: 9140 + index,
+      command: (port) => ['node', 'dist/main.js', `--listen=127.0.0.1:${port}`, `--backends=${BACKENDS}`, '--rate-limit=1000000000', ...gatewayArgs, flag],
+    };
+  }
+}
 const variantNames = (env.VARIANTS ?? '').split(';').filter(Boolean).map((variant) => variant.split('=')[0]);
-const CONFIGS = (env.CONFIGS ?? [`gateway gateway-undici floor fastify nginx${env.BASELINE ? ' baseline' : ''}`, ...variantNames].join(' '))
-  .split(' ')
+const defaultConfigs = FEATURES
+  ? ['gateway', ...Object.keys(FEATURE_SWITCHES).map(featureConfig)]
+  : ['gateway', 'gateway-hpm', 'floor', 'fastify', 'nginx', ...(env.BASELINE ? ['baseline'] : [])];
+const CONFIGS = (env.CONFIGS ? env.CONFIGS.split(' ') : [...defaultConfigs, ...variantNames])
   .filter(Boolean)
   .filter((name) => {
     if (!ALL_CONFIGS[name]) throw new Error(`unknown config ${name}`);
@@ -170,6 +200,8 @@ function summarize(runs) {
   };
   const toFloor = ratioTo('floor');
   const toNginx = ratioTo('nginx');
+  const toFastify = ratioTo('fastify');
+  const toGateway = ratioTo('gateway');
   return CONFIGS.map((name) => {
     const mine = runs.filter((r) => r.name === name);
     return {
@@ -185,21 +217,55 @@ function summarize(runs) {
       cpu: median(mine.map((r) => r.cpu)),
       toFloor: toFloor(name),
       toNginx: toNginx(name),
+      toFastify: toFastify(name),
+      toGateway: toGateway(name),
     };
   });
 }
 
 function table(rows) {
   const lines = [
-    '| proxy | req/s (median, min–max) | p50 ms | p99 ms | errors | peak RSS MB | proxy CPU % | × floor | × NGINX |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| proxy | req/s (median, min–max) | p50 ms | p99 ms | errors | peak RSS MB | proxy CPU % | × floor | × fastify | × NGINX |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of rows) {
     lines.push(
-      `| ${row.name} | ${fmt(row.rps)} (${fmt(row.rpsMin)}–${fmt(row.rpsMax)}) | ${fmt(row.p50, 2)} | ${fmt(row.p99, 2)} | ${row.errors} | ${fmt(row.peakRssMb)} | ${fmt(row.cpu)} | ${fmt(row.toFloor, 2)} | ${fmt(row.toNginx, 2)} |`,
+      `| ${row.name} | ${fmt(row.rps)} (${fmt(row.rpsMin)}–${fmt(row.rpsMax)}) | ${fmt(row.p50, 2)} | ${fmt(row.p99, 2)} | ${row.errors} | ${fmt(row.peakRssMb)} | ${fmt(row.cpu)} | ${fmt(row.toFloor, 2)} | ${fmt(row.toFastify, 2)} | ${fmt(row.toNginx, 2)} |`,
     );
   }
   return lines.join('\n');
+}
+
+/** The goal as the performance issue states it: the gateway against fastify + reply-from in the same run. */
+function goalLines(rows) {
+  const gateway = rows.find((row) => row.name === 'gateway');
+  const fastify = rows.find((row) => row.name === 'fastify');
+  if (!gateway || !fastify) return [];
+  const mark = (ok) => (ok ? 'met' : 'NOT met');
+  return [
+    '### The goal, against fastify + reply-from in this run',
+    '',
+    `- req/s: ${fmt(gateway.toFastify, 2)} × fastify (median of per-round ratios; goal ≥ 1.0): ${mark(gateway.toFastify >= 1)}`,
+    `- p99: ${fmt(gateway.p99, 2)} ms against ${fmt(fastify.p99, 2)} ms (goal ≤): ${mark(gateway.p99 <= fastify.p99)}`,
+    `- peak RSS under load: ${fmt(gateway.peakRssMb)} MB against ${fmt(fastify.peakRssMb)} MB (goal ≤): ${mark(gateway.peakRssMb <= fastify.peakRssMb)}`,
+  ];
+}
+
+/** FEATURES=1: what each default feature costs, each measured against the gateway with everything on in the same rounds. */
+function featureLines(rows) {
+  const gateway = rows.find((row) => row.name === 'gateway');
+  const lines = [
+    '| feature | turned off with | req/s, all on | req/s, without it | cost (req/s) | p99 ms, all on / without |',
+    '|---|---|---:|---:|---:|---:|',
+  ];
+  for (const [feature, flag] of Object.entries(FEATURE_SWITCHES)) {
+    const without = rows.find((row) => row.name === featureConfig(feature));
+    if (!without || !gateway) continue;
+    // toGateway is the median of the per-round ratios without/with: 1.05 means the feature costs ~5 %.
+    const cost = (1 - 1 / without.toGateway) * 100;
+    lines.push(`| ${feature} | \`${flag}\` | ${fmt(gateway.rps)} | ${fmt(without.rps)} | ${fmt(cost, 1)} % | ${fmt(gateway.p99, 2)} / ${fmt(without.p99, 2)} |`);
+  }
+  return lines;
 }
 
 async function soak(seconds, name = env.SOAK_CONFIG ?? 'gateway') {
@@ -217,17 +283,21 @@ async function soak(seconds, name = env.SOAK_CONFIG ?? 'gateway') {
     const settled = samples.slice(Math.min(5, Math.floor(samples.length / 4)));
     const low = Math.min(...settled);
     const high = Math.max(...settled);
+    const mean = settled.reduce((sum, sample) => sum + sample, 0) / settled.length;
+    const deviation = Math.max(high - mean, mean - low) / mean;
     const report = [
       `## Soak: ${name} alone under load for ${seconds} s`,
       '',
       `${machine()}`,
       '',
       `req/s ${fmt(result.rps)}, p99 ${fmt(result.p99, 2)} ms, errors ${result.errors}`,
-      `RSS MB after warm-up: first ${fmt(settled[0], 1)}, min ${fmt(low, 1)}, max ${fmt(high, 1)}, last ${fmt(settled.at(-1), 1)}; spread ${fmt(((high - low) / low) * 100, 1)} % (flat means within ±10 %)`,
+      `RSS MB after warm-up: first ${fmt(settled[0], 1)}, min ${fmt(low, 1)}, max ${fmt(high, 1)}, mean ${fmt(mean, 1)}, last ${fmt(settled.at(-1), 1)}; ` +
+        `every sample within ±${fmt(deviation * 100, 1)} % of the mean (goal ±5 %: ${deviation <= 0.05 ? 'met' : 'NOT met'})`,
       `samples (MB, one a second): ${samples.map((s) => s.toFixed(0)).join(' ')}`,
     ].join('\n');
     console.log(`\n${report}\n`);
     writeFileSync(join(outDir, 'soak.md'), `${report}\n`);
+    return report;
   } finally {
     await stop(proc);
   }
@@ -247,8 +317,8 @@ async function main() {
   try {
     await waitForHttp(`http://127.0.0.1:${B1}/`);
     await waitForHttp(`http://127.0.0.1:${B2}/`);
-    if (SOAK > 0) {
-      await soak(SOAK);
+    if (SOAK_ONLY) {
+      await soak(SOAK || 60);
       return;
     }
     const runs = [];
@@ -273,6 +343,8 @@ async function main() {
       table(rows),
       '',
       ...rows.map((row) => `- ${row.name}: ${row.what}`),
+      '',
+      ...(FEATURES ? featureLines(rows) : goalLines(rows)),
     ].join('\n');
     console.log(`\n${text}\n`);
     writeFileSync(join(outDir, 'summary.md'), `${text}\n`);
@@ -283,6 +355,7 @@ async function main() {
       console.error(`bench: non-2xx responses or socket errors in ${failed.map((row) => row.name).join(', ')}`);
       process.exitCode = 1;
     }
+    if (SOAK > 0 && !FEATURES) writeFileSync(join(root, 'bench', 'results', 'latest.md'), `${text}\n\n${await soak(SOAK)}\n`);
     console.log(`bench: results in ${outDir}`);
   } finally {
     await stopAll();

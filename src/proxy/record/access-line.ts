@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import { JsonLineEncoder } from '../../logging/json-line-encoder.js';
 import { identityOf } from '../request-identity.js';
 
 /** Socket byte counts at the end of the previous request on the same connection. */
@@ -86,6 +87,38 @@ export class AccessLine {
     this.bytesIn = bytesIn(req.socket);
     this.bytesOut = bytesOut(req.socket);
   }
+}
+
+/** Most bytes a line takes besides its strings: field names, numbers, punctuation. */
+const FIXED_LINE_BYTES = 320;
+
+/** The most bytes `encodeAccessLine` can write for this line. */
+export function maxLineBytes(line: AccessLine, message: string): number {
+  const { maxBytes } = JsonLineEncoder;
+  return (
+    FIXED_LINE_BYTES +
+    maxBytes(line.reqId) +
+    maxBytes(line.traceId) +
+    maxBytes(line.client) +
+    maxBytes(line.method) +
+    maxBytes(line.url) +
+    maxBytes(line.backend) +
+    maxBytes(line.cause) +
+    maxBytes(message)
+  );
+}
+
+/** The same line as toJsonLine, written straight into the batch buffer (see JsonLineEncoder). */
+export function encodeAccessLine(out: JsonLineEncoder, line: AccessLine, level: number, time: number, message: string): void {
+  out.raw('{"level":').integer(level).raw(',"time":').integer(time);
+  out.raw(',"reqId":').string(line.reqId).raw(',"traceId":').string(line.traceId);
+  out.raw(',"client":').string(line.client).raw(',"method":').string(line.method).raw(',"url":').string(line.url);
+  out.raw(',"status":').integer(line.status).raw(',"answeredBy":').string(line.answeredBy).raw(',"backend":').string(line.backend);
+  out.raw(',"upstreamMs":').tenths(line.upstreamMs).raw(',"ms":').tenths(line.ms).raw(',"retries":').integer(line.retries);
+  out.raw(',"cause":').string(line.cause);
+  if (line.refused !== undefined) out.raw(',"refused":').integer(line.refused);
+  out.raw(',"bytesIn":').integer(line.bytesIn).raw(',"bytesOut":').integer(line.bytesOut);
+  out.raw(',"msg":').string(message).raw('}\n');
 }
 
 /** JSON strings need escaping only for these; anything else is written between quotes as it is. */

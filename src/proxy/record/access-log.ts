@@ -7,7 +7,8 @@ import { RootLogger } from '../../logging/root-logger.js';
 import { ClientAddressResolver } from '../edge/client-address.js';
 import type { Exchange } from '../exchange.js';
 import { RateLimitedError } from '../proxy-errors.js';
-import { AccessLine, round, toJsonLine } from './access-line.js';
+import { JsonLineEncoder } from '../../logging/json-line-encoder.js';
+import { AccessLine, encodeAccessLine, maxLineBytes, round, toJsonLine } from './access-line.js';
 import { RateLimitedLines } from './rate-limited-lines.js';
 
 /** How often owed 429 lines are written (at most one per client per this period). */
@@ -29,6 +30,7 @@ export class AccessLog implements OnModuleInit, OnModuleDestroy {
   /** pino's numeric level: lines below it are not made at all. */
   private readonly minLevel: number;
   private readonly rateLimited = new RateLimitedLines(RATE_LIMITED_LINE_PERIOD_MS);
+  private readonly encoder = new JsonLineEncoder();
   private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -93,9 +95,17 @@ export class AccessLog implements OnModuleInit, OnModuleDestroy {
   private write(line: AccessLine, message: string): void {
     const level = levelOf(line.status);
     if (level < this.minLevel) return;
-    if (this.lines) this.lines.write(toJsonLine(line, level, Date.now(), message));
-    else if (level === WARN) this.logger!.warn(line, message);
-    else this.logger!.info(line, message);
+    const lines = this.lines;
+    if (!lines) {
+      // A terminal: through pino, which pretty-prints it.
+      if (level === WARN) this.logger!.warn(line, message);
+      else this.logger!.info(line, message);
+    } else if (lines.beginLine(this.encoder, maxLineBytes(line, message))) {
+      encodeAccessLine(this.encoder, line, level, Date.now(), message);
+      lines.endLine(this.encoder);
+    } else {
+      lines.write(toJsonLine(line, level, Date.now(), message)); // longer than a batch buffer (a huge url)
+    }
   }
 }
 

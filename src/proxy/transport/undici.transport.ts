@@ -28,11 +28,23 @@ function bodyOf(exchange: Exchange): Buffer | Readable | null {
 
 const ABORTED = Object.assign(new Error('the client went away'), { name: 'AbortError' });
 
+/** What a finished try points to instead of its exchange (see UndiciTry.exchange). */
+const FINISHED = {} as Exchange;
+
+/** A try's deadline passed: no response head within the try timeout, or silence in the body for --write-timeout. */
+function timeOut(attempt: UndiciTry): void {
+  attempt.timedOut();
+}
+
 /**
  * One try, as undici's dispatch handler: its callbacks are undici's own (the API its `request()` is
  * built on), so no Promise, response stream or AbortController is made per request. The response
  * body is written straight into the client's response, with backpressure both ways; only an error
  * answer kept for a retry is turned into a stream.
+ *
+ * Its deadlines are Node timers of its own, cleared the moment they are not needed: undici's
+ * timers live on in a list until its next half-second sweep, which made them the largest share of
+ * what survived into V8's old generation (and so of the major GCs).
  */
 class UndiciTry implements Dispatcher.DispatchHandler, UpstreamBody {
   private abortTry: ((error: Error) => void) | undefined;
@@ -41,31 +53,51 @@ class UndiciTry implements Dispatcher.DispatchHandler, UpstreamBody {
   private sink: ServerResponse | PassThrough | undefined;
   private responded = false;
   private ended = false;
-  private aborted = false;
   /** Chunks that came before anyone took the body (it is taken as soon as its head is handed over, so rarely any). */
   private early: Buffer[] | undefined;
+  /** The deadline running now: for the response head, then for the body's next byte. */
+  private deadline: NodeJS.Timeout | undefined;
+  /** Why the try is being cut short, when it is: the client left, or a deadline passed. */
+  private abortedWith: Error | undefined;
+  private onDrain: (() => void) | undefined;
+
+  /**
+   * The request this try is for; let go once the try is over, because undici keeps finished
+   * requests (and so their handlers) in its queue for a few hundred more, long enough for V8 to
+   * move everything they reach into the old generation.
+   */
+  private exchange: Exchange;
 
   constructor(
-    private readonly exchange: Exchange,
+    exchange: Exchange,
     private readonly events: TransportEvents,
     private readonly writeTimeoutMs: number,
-  ) {}
+  ) {
+    this.exchange = exchange;
+    if (exchange.tryTimeoutMs > 0) this.deadline = setTimeout(timeOut, exchange.tryTimeoutMs, this);
+  }
 
   /** Called by the exchange when its client goes away. */
   abort(): void {
-    this.aborted = true;
-    this.abortTry?.(ABORTED);
+    this.cut(ABORTED);
+  }
+
+  timedOut(): void {
+    this.deadline = undefined;
+    this.cut(new UpstreamTimeoutError(this.responded ? this.writeTimeoutMs : this.exchange.tryTimeoutMs));
   }
 
   onConnect(abort: (error?: Error) => void): void {
     this.abortTry = abort;
-    if (this.aborted) abort(ABORTED);
+    if (this.abortedWith) abort(this.abortedWith);
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     if (statusCode < 200) return true; // 1xx: informational, the real answer follows
     this.responded = true;
     this.resumeBody = resume;
+    clearTimeout(this.deadline);
+    this.deadline = this.writeTimeoutMs > 0 ? setTimeout(timeOut, this.writeTimeoutMs, this) : undefined;
     this.events.upstreamResponded(this.exchange, {
       status: statusCode,
       statusMessage: statusText || undefined,
@@ -82,26 +114,48 @@ class UndiciTry implements Dispatcher.DispatchHandler, UpstreamBody {
       return true;
     }
     if (sink.destroyed) return true;
+    this.deadline?.refresh();
     if (sink.write(chunk)) return true;
-    // The client (or the reader) is slower than the backend: pause undici until it drains.
-    sink.once('drain', this.resumeBody!);
+    // The client (or the reader) is slower than the backend: pause undici until it drains. The
+    // backend is not the slow one then, so its silence deadline waits too.
+    clearTimeout(this.deadline);
+    this.onDrain ??= () => {
+      if (this.deadline) this.deadline = setTimeout(timeOut, this.writeTimeoutMs, this);
+      this.resumeBody!();
+    };
+    sink.once('drain', this.onDrain);
     return false;
   }
 
   onComplete(): void {
     this.ended = true;
+    clearTimeout(this.deadline);
+    this.deadline = undefined;
     this.sink?.end();
+    this.letGo();
   }
 
   onError(error: Error): void {
+    clearTimeout(this.deadline);
+    this.deadline = undefined;
     // The client going away aborts the request on purpose: nothing failed at the backend.
     if (error === ABORTED || (error as { code?: string }).code === 'UND_ERR_ABORTED') return;
     if (this.sink instanceof PassThrough) this.sink.destroy(error);
-    const code = (error as { code?: string }).code;
-    const timedOut = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
-    const reported = timedOut ? new UpstreamTimeoutError(this.responded ? this.writeTimeoutMs : this.exchange.tryTimeoutMs) : error;
     // undici resets a dead pooled connection with UND_ERR_SOCKET before any response byte.
-    this.events.upstreamFailed(this.exchange, reported, !this.responded && code === 'UND_ERR_SOCKET');
+    this.events.upstreamFailed(this.exchange, error, !this.responded && (error as { code?: string }).code === 'UND_ERR_SOCKET');
+    this.letGo();
+  }
+
+  /** The try is over: nothing more will be reported, and its body has been handed on. */
+  private letGo(): void {
+    this.sink = undefined;
+    this.exchange = FINISHED;
+  }
+
+  private cut(reason: Error): void {
+    clearTimeout(this.deadline);
+    this.abortedWith ??= reason;
+    this.abortTry?.(reason);
   }
 
   pipeTo(res: ServerResponse): void {
@@ -161,9 +215,9 @@ export class UndiciTransport implements UpstreamTransport {
         method: req.method as Dispatcher.HttpMethod,
         headers,
         body: bodyOf(exchange),
-        // The try's wait for a response head, then --write-timeout of silence in the body.
-        headersTimeout: exchange.tryTimeoutMs,
-        bodyTimeout: this.writeTimeoutMs,
+        // The try's deadlines are its own (UndiciTry): none of undici's.
+        headersTimeout: 0,
+        bodyTimeout: 0,
       },
       attempt,
     );
