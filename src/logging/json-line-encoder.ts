@@ -64,11 +64,3 @@ export class JsonLineEncoder {
     return this;
   }
 }
-
-declare global {
-  interface Buffer {
-    /** Node's own fast paths for one encoding (Buffer.prototype.write without its argument parsing). */
-    latin1Write(text: string, offset: number): number;
-    utf8Write(text: string, offset: number): number;
-  }
-}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { requestIdOf, traceContextOf } from './request-identity.js';
+import { randomUuid, requestIdOf, traceContextOf } from './request-identity.js';
 
 describe(requestIdOf.name, () => {
   it.each(['abc-123', 'a', 'x'.repeat(128), 'req:42/7~!'])('keeps the usable id %j', (id) => {
@@ -49,5 +49,13 @@ describe(traceContextOf.name, () => {
     expect(context.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     expect(context.traceparent).toBe(`00-${context.traceId}-${context.traceparent.slice(36, 52)}-01`);
     expect(context.traceId).not.toBe('0'.repeat(32));
+  });
+});
+
+describe(randomUuid.name, () => {
+  it('makes version 4 UUIDs of the RFC 9562 variant, all different', () => {
+    const made = Array.from({ length: 2_000 }, () => randomUuid());
+    for (const uuid of made) expect(uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(new Set(made).size).toBe(made.length);
   });
 });

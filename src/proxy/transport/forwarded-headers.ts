@@ -70,26 +70,34 @@ export function prepareRequestHeaders(headers: IncomingHttpHeaders, socketAddres
  * `writeHead`, which keeps repeated headers (Set-Cookie) and the backend's spelling.
  */
 export function responseHeaders(rawHeaders: readonly string[]): string[] {
-  let connectionTokens: Set<string> | undefined;
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i].length === 10 && rawHeaders[i].toLowerCase() === 'connection') {
-      connectionTokens ??= new Set();
-      for (const token of rawHeaders[i + 1].split(',')) connectionTokens.add(token.trim().toLowerCase());
-    }
-  }
-  const kept: string[] = [];
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i];
-    if (connectionTokens || HOP_BY_HOP_LENGTHS.has(name.length)) {
-      const lower = name.toLowerCase();
-      if (HOP_BY_HOP.has(lower) || connectionTokens?.has(lower)) continue;
-    }
-    kept.push(name, rawHeaders[i + 1]);
-  }
-  return kept;
+  return keptHeaders(rawHeaders, textAt);
 }
 
 /** The same as `responseHeaders`, for undici's raw header buffers (latin1, as HTTP/1.1 header bytes are). */
 export function responseHeadersFromBuffers(rawHeaders: readonly Buffer[]): string[] {
-  return responseHeaders(rawHeaders.map((bytes) => bytes.toString('latin1')));
+  return keptHeaders(rawHeaders, latin1At);
 }
+
+const textAt = (raw: readonly string[], i: number) => raw[i];
+const latin1At = (raw: readonly Buffer[], i: number) => raw[i].latin1Slice(0, raw[i].length);
+
+/** The end-to-end headers of a flat `[name, value, …]` list, each read once, as strings. */
+function keptHeaders<T>(rawHeaders: readonly T[], textOf: (raw: readonly T[], i: number) => string): string[] {
+  let connectionTokens: Set<string> | undefined;
+  const kept: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = textOf(rawHeaders, i);
+    if (name.length === 10 && name.toLowerCase() === 'connection') {
+      connectionTokens ??= new Set();
+      for (const token of textOf(rawHeaders, i + 1).split(',')) connectionTokens.add(token.trim().toLowerCase());
+      continue;
+    }
+    if (HOP_BY_HOP_LENGTHS.has(name.length) && HOP_BY_HOP.has(name.toLowerCase())) continue;
+    kept.push(name, textOf(rawHeaders, i + 1));
+  }
+  // Connection may come after the headers it names: those are dropped now.
+  if (!connectionTokens) return kept;
+  const tokens = connectionTokens;
+  return kept.filter((_, i, all) => !tokens.has(all[i - (i % 2)].toLowerCase()));
+}
+

@@ -4,6 +4,7 @@ import { type Dispatcher, Pool } from 'undici';
 import type { Upstream } from '../../balancer/upstream.js';
 import type { Exchange } from '../exchange.js';
 import { UpstreamTimeoutError } from '../proxy-errors.js';
+import { type DeadlineList, type DeadlineNode, Deadlines } from './deadlines.js';
 import { responseHeadersFromBuffers } from './forwarded-headers.js';
 import type { TransportEvents, UpstreamBody, UpstreamTransport } from './upstream-transport.js';
 
@@ -31,10 +32,6 @@ const ABORTED = Object.assign(new Error('the client went away'), { name: 'AbortE
 /** What a finished try points to instead of its exchange (see UndiciTry.exchange). */
 const FINISHED = {} as Exchange;
 
-/** A try's deadline passed: no response head within the try timeout, or silence in the body for --write-timeout. */
-function timeOut(attempt: UndiciTry): void {
-  attempt.timedOut();
-}
 
 /**
  * One try, as undici's dispatch handler: its callbacks are undici's own (the API its `request()` is
@@ -42,11 +39,15 @@ function timeOut(attempt: UndiciTry): void {
  * body is written straight into the client's response, with backpressure both ways; only an error
  * answer kept for a retry is turned into a stream.
  *
- * Its deadlines are Node timers of its own, cleared the moment they are not needed: undici's
- * timers live on in a list until its next half-second sweep, which made them the largest share of
- * what survived into V8's old generation (and so of the major GCs).
+ * Its deadlines are the transport's (Deadlines), dropped the moment they are not needed: undici's
+ * own timers live on in a list until its next half-second sweep, which made them the largest share
+ * of what survived into V8's old generation (and so of the major GCs).
  */
-class UndiciTry implements Dispatcher.DispatchHandler, UpstreamBody {
+class UndiciTry implements Dispatcher.DispatchHandler, UpstreamBody, DeadlineNode {
+  dueAt = 0;
+  deadlineList: DeadlineList | undefined;
+  previousDue: DeadlineNode | undefined;
+  nextDue: DeadlineNode | undefined;
   private abortTry: ((error: Error) => void) | undefined;
   private resumeBody: (() => void) | undefined;
   /** Where the body goes: the client's response, or a stream for reading it. */
@@ -55,8 +56,6 @@ class UndiciTry implements Dispatcher.DispatchHandler, UpstreamBody {
   private ended = false;
   /** Chunks that came before anyone took the body (it is taken as soon as its head is handed over, so rarely any). */
   private early: Buffer[] | undefined;
-  /** The deadline running now: for the response head, then for the body's next byte. */
-  private deadline: NodeJS.Timeout | undefined;
   /** Why the try is being cut short, when it is: the client left, or a deadline passed. */
   private abortedWith: Error | undefined;
   private onDrain: (() => void) | undefined;
@@ -71,10 +70,12 @@ class UndiciTry implements Dispatcher.DispatchHandler, UpstreamBody {
   constructor(
     exchange: Exchange,
     private readonly events: TransportEvents,
+    private readonly deadlines: Deadlines,
     private readonly writeTimeoutMs: number,
   ) {
     this.exchange = exchange;
-    if (exchange.tryTimeoutMs > 0) this.deadline = setTimeout(timeOut, exchange.tryTimeoutMs, this);
+    // First the wait for a response head.
+    if (exchange.tryTimeoutMs > 0) deadlines.start(this, exchange.tryTimeoutMs);
   }
 
   /** Called by the exchange when its client goes away. */
@@ -83,7 +84,6 @@ class UndiciTry implements Dispatcher.DispatchHandler, UpstreamBody {
   }
 
   timedOut(): void {
-    this.deadline = undefined;
     this.cut(new UpstreamTimeoutError(this.responded ? this.writeTimeoutMs : this.exchange.tryTimeoutMs));
   }
 
@@ -96,8 +96,9 @@ class UndiciTry implements Dispatcher.DispatchHandler, UpstreamBody {
     if (statusCode < 200) return true; // 1xx: informational, the real answer follows
     this.responded = true;
     this.resumeBody = resume;
-    clearTimeout(this.deadline);
-    this.deadline = this.writeTimeoutMs > 0 ? setTimeout(timeOut, this.writeTimeoutMs, this) : undefined;
+    // From here on, silence in the body for --write-timeout.
+    if (this.writeTimeoutMs > 0) this.deadlines.start(this, this.writeTimeoutMs);
+    else this.deadlines.stop(this);
     this.events.upstreamResponded(this.exchange, {
       status: statusCode,
       statusMessage: statusText || undefined,
@@ -114,13 +115,14 @@ class UndiciTry implements Dispatcher.DispatchHandler, UpstreamBody {
       return true;
     }
     if (sink.destroyed) return true;
-    this.deadline?.refresh();
+    const watched = this.deadlineList !== undefined;
+    if (watched) this.deadlines.start(this, this.writeTimeoutMs);
     if (sink.write(chunk)) return true;
     // The client (or the reader) is slower than the backend: pause undici until it drains. The
     // backend is not the slow one then, so its silence deadline waits too.
-    clearTimeout(this.deadline);
+    this.deadlines.stop(this);
     this.onDrain ??= () => {
-      if (this.deadline) this.deadline = setTimeout(timeOut, this.writeTimeoutMs, this);
+      if (watched) this.deadlines.start(this, this.writeTimeoutMs);
       this.resumeBody!();
     };
     sink.once('drain', this.onDrain);
@@ -129,15 +131,13 @@ class UndiciTry implements Dispatcher.DispatchHandler, UpstreamBody {
 
   onComplete(): void {
     this.ended = true;
-    clearTimeout(this.deadline);
-    this.deadline = undefined;
+    this.deadlines.stop(this);
     this.sink?.end();
     this.letGo();
   }
 
   onError(error: Error): void {
-    clearTimeout(this.deadline);
-    this.deadline = undefined;
+    this.deadlines.stop(this);
     // The client going away aborts the request on purpose: nothing failed at the backend.
     if (error === ABORTED || (error as { code?: string }).code === 'UND_ERR_ABORTED') return;
     if (this.sink instanceof PassThrough) this.sink.destroy(error);
@@ -153,7 +153,7 @@ class UndiciTry implements Dispatcher.DispatchHandler, UpstreamBody {
   }
 
   private cut(reason: Error): void {
-    clearTimeout(this.deadline);
+    this.deadlines.stop(this);
     this.abortedWith ??= reason;
     this.abortTry?.(reason);
   }
@@ -187,6 +187,7 @@ class UndiciTry implements Dispatcher.DispatchHandler, UpstreamBody {
 export class UndiciTransport implements UpstreamTransport {
   private readonly pools = new Map<Upstream, Pool>();
   private events: TransportEvents | undefined;
+  private readonly deadlines = new Deadlines((attempt) => (attempt as UndiciTry).timedOut());
 
   constructor(
     upstreams: readonly Upstream[],
@@ -207,7 +208,7 @@ export class UndiciTransport implements UpstreamTransport {
     // The request's own headers object, prepared for forwarding: undici copies what it sends.
     const headers: IncomingHttpHeaders = req.headers;
     for (const name of FRAMED_BY_UNDICI) if (headers[name] !== undefined) delete headers[name];
-    const attempt = new UndiciTry(exchange, this.events!, this.writeTimeoutMs);
+    const attempt = new UndiciTry(exchange, this.events!, this.deadlines, this.writeTimeoutMs);
     exchange.cancel = attempt;
     this.pools.get(upstream!)!.dispatch(
       {
@@ -225,6 +226,7 @@ export class UndiciTransport implements UpstreamTransport {
 
   /** Closes every pool when the gateway stops (after the drain); requests still in flight are aborted. */
   async onModuleDestroy(): Promise<void> {
+    this.deadlines.close();
     await Promise.all([...this.pools.values()].map((pool) => pool.destroy()));
   }
 }
