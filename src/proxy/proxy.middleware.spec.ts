@@ -69,6 +69,8 @@ class ClientResponse extends Writable {
   headersSent = false;
   readonly chunks: Buffer[] = [];
   gatewayAnswer: HttpException | undefined;
+  /** Set by Node on a real response; the middleware finds the request's exchange through it. */
+  req: IncomingMessage | undefined;
 
   writeHead(status: number, reason: string | undefined, headers: string[] | OutgoingHttpHeaders): this {
     Object.assign(this, { status, reason, headers, headersSent: true });
@@ -114,7 +116,8 @@ describe(ProxyMiddleware.name, () => {
   /** Sends one request through the middleware; the test then answers its tries. */
   function send(proxy: ProxyMiddleware, method = 'GET', headers: Record<string, string> = {}): ClientResponse {
     const res = new ClientResponse();
-    proxy.use(clientRequest(method, headers), res as unknown as ServerResponse, (error) => {
+    res.req = clientRequest(method, headers);
+    proxy.use(res.req, res as unknown as ServerResponse, (error) => {
       res.gatewayAnswer = error as HttpException;
       res.end();
     });

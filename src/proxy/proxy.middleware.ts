@@ -13,15 +13,10 @@ import { RetryBudget } from './retry/retry-budget.js';
 import { RetryLoop, type RetryTarget } from './retry/retry-loop.js';
 import { failureKindOf, isIdempotentRequest, RETRIED_STATUSES } from './retry/retry-rules.js';
 import { prepareRequestHeaders } from './transport/forwarded-headers.js';
-import { readRequestBody } from './transport/request-body.js';
+import { hasNoBody, readRequestBody } from './transport/request-body.js';
 import { type TransportEvents, type UpstreamResponse, UpstreamTransport } from './transport/upstream-transport.js';
 import { BackendStatusFailure, describeFailure } from './try-failure.js';
 import { UpstreamTries } from './upstream-tries.js';
-
-function hasNoBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0');
-}
 
 /**
  * The top of the request path. Sends each request to the upstream the balancer picks, through the
@@ -63,7 +58,7 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
     attachExchange(exchange);
     this.recorder.requestStarted();
     this.retryLoop.requestArrived();
-    res.once('close', () => this.settle(exchange));
+    res.on('close', this.settleOnClose);
     const upstream = this.balancer.pick();
     if (!upstream) return this.fail(exchange, new NoUpstreamAvailableError());
     prepareRequestHeaders(req.headers, req.socket.remoteAddress ?? '', this.trustProxy);
@@ -189,6 +184,9 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
     exchange.cause = describeFailure(error);
     exchange.next(exception);
   }
+
+  /** One 'close' listener for every request rather than a closure each ('close' comes once); the request leads to its exchange. */
+  private readonly settleOnClose = ((self: ProxyMiddleware) => function (this: ServerResponse) { self.settle(exchangeOf(this.req)!); })(this);
 
   /** Once per request, when its response is done or its client has gone. */
   private settle(exchange: Exchange): void {

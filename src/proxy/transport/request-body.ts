@@ -28,3 +28,9 @@ export async function readRequestBody(req: IncomingMessage, limit: number): Prom
   req.headers['content-length'] = String(read.complete.length);
   return { replay: 'buffered', data: read.complete };
 }
+
+/** A request that declares no body (no Transfer-Encoding, no or a zero Content-Length): nothing to read or replay. */
+export function hasNoBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0');
+}
