@@ -147,6 +147,8 @@ export async function load(url, seconds) {
   if (tools.wrk) {
     const [bin, args] = pinned(LOAD_CPU, ['wrk', '-t1', `-c${CONNS}`, `-d${seconds}s`, '--latency', url]);
     const out = await run(bin, args);
+    // Seen once: wrk exiting 0 without a word. A run without a result is a failed run, never 0 req/s.
+    if (!/Requests\/sec:/.test(out)) throw new Error(`wrk printed no result: ${JSON.stringify(out.slice(-500))}`);
     const number = (pattern) => Number(pattern.exec(out)?.[1] ?? 0);
     const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
     return {

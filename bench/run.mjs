@@ -327,7 +327,11 @@ async function main() {
       const order = CONFIGS.map((_, i) => CONFIGS[(i + round) % CONFIGS.length]);
       for (const name of order) {
         process.stdout.write(`bench: round ${round + 1}/${ROUNDS} ${name}… `);
-        const result = await measure(name, round);
+        const result = await measure(name, round).catch((error) => {
+          // One retry for a measurement that failed on its own (its error is shown); a second failure stops the bench.
+          process.stdout.write(`failed (${error.message}), once more… `);
+          return measure(name, round);
+        });
         runs.push(result);
         console.log(`${fmt(result.rps)} req/s, p99 ${fmt(result.p99, 2)} ms, errors ${result.errors}, peak RSS ${fmt(result.peakRssMb)} MB`);
       }
