@@ -9,6 +9,8 @@ import type { UpstreamPool } from './balancer/upstream-pool.js';
 import { CircuitBreakerService } from './breaker/circuit-breaker.service.js';
 import { parseGatewayConfig } from './config/parse-gateway-config.js';
 import { GatewayObservers } from './gateway-observers.js';
+import type { BatchedLineWriter } from './logging/batched-line-writer.js';
+import type { RootLogger } from './logging/root-logger.js';
 import { MetricsService } from './metrics/metrics.service.js';
 
 const URL_A = 'http://127.0.0.1:8081';
@@ -19,6 +21,7 @@ describe(GatewayObservers.name, () => {
   let healthListeners: HealthChangeListener[];
   let balancer: BalancerService;
   let metrics: MetricsService;
+  let stdoutLines: { dropped: number };
 
   beforeEach(() => {
     vi.useFakeTimers();
@@ -29,7 +32,9 @@ describe(GatewayObservers.name, () => {
     const checks = { onHealthChange: (listener: HealthChangeListener) => healthListeners.push(listener) } as unknown as ActiveHealthChecker;
     balancer = new BalancerService({ upstreams: [upstream] } as unknown as UpstreamPool, new RoundRobinStrategy());
     metrics = new MetricsService();
-    new GatewayObservers(breakers, checks, balancer, metrics).onModuleInit();
+    stdoutLines = { dropped: 0 };
+    const logger = { lines: stdoutLines as BatchedLineWriter } as RootLogger;
+    new GatewayObservers(breakers, checks, balancer, metrics, logger).onModuleInit();
   });
 
   afterEach(() => {
@@ -40,6 +45,12 @@ describe(GatewayObservers.name, () => {
   const healthChanged = (healthy: boolean) => {
     for (const listener of healthListeners) listener(upstream, healthy);
   };
+
+  it("shows the stdout writer's count of dropped log lines in the metrics, as it is when read", () => {
+    expect(metrics.logLinesDropped()).toBe(0);
+    stdoutLines.dropped = 7;
+    expect(metrics.logLinesDropped()).toBe(7);
+  });
 
   it('shows a breaker that opens in the metrics, with when it happened', async () => {
     vi.advanceTimersByTime(5_000);

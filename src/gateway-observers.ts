@@ -2,6 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { BalancerService } from './balancer/balancer.service.js';
 import { ActiveHealthChecker } from './balancer/health-checks/active-health-checker.js';
 import { CircuitBreakerService } from './breaker/circuit-breaker.service.js';
+import { RootLogger } from './logging/root-logger.js';
 import { MetricsService } from './metrics/metrics.service.js';
 
 /**
@@ -16,6 +17,7 @@ export class GatewayObservers implements OnModuleInit {
     private readonly checks: ActiveHealthChecker,
     private readonly balancer: BalancerService,
     private readonly metrics: MetricsService,
+    private readonly logger: RootLogger,
   ) {}
 
   onModuleInit(): void {
@@ -28,5 +30,7 @@ export class GatewayObservers implements OnModuleInit {
       metrics.healthChanged(upstream.url, healthy);
     });
     this.balancer.onPanicRouted(() => metrics.panicRouted++);
+    const { lines } = this.logger;
+    metrics.logLinesDropped = () => lines?.dropped ?? 0;
   }
 }

@@ -83,6 +83,7 @@ describe.each(ENGINES)('GET /metrics for Prometheus (%s)', (engine) => {
       gateway_retries_total: 'counter',
       gateway_rate_limited_total: 'counter',
       gateway_panic_routed_total: 'counter',
+      gateway_log_lines_dropped_total: 'counter',
       gateway_backend_breaker_state: 'gauge',
       gateway_backend_breaker_transitions_total: 'counter',
       gateway_backend_healthy: 'gauge',

@@ -74,6 +74,8 @@ export class MetricsService {
   retries = 0;
   /** Requests sent to a backend out of rotation because every backend was (panic routing). */
   panicRouted = 0;
+  /** Log lines lost to a stdout reader that fell too far behind: the logger keeps the count, GatewayObservers wires it here. */
+  logLinesDropped: () => number = () => 0;
 
   private readonly backends = new Map<string, BackendCounters>();
   private readonly completedListeners: CompletedRequestListener[] = [];

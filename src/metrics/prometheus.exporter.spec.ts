@@ -25,6 +25,14 @@ describe(PrometheusExporter.name, () => {
     exporter = new PrometheusExporter(metrics);
   });
 
+  it('publishes the log lines lost to a stdout reader that fell behind, as the logger counts them', async () => {
+    let dropped = 0;
+    metrics.logLinesDropped = () => dropped;
+    expect(lines((await exporter.render()).body, 'gateway_log_lines_dropped_total')).toEqual(['gateway_log_lines_dropped_total 0']);
+    dropped = 42;
+    expect(lines((await exporter.render()).body, 'gateway_log_lines_dropped_total')).toEqual(['gateway_log_lines_dropped_total 42']);
+  });
+
   it('answers in the Prometheus text format 0.0.4', async () => {
     expect((await exporter.render()).contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
   });

@@ -130,6 +130,11 @@ export class PrometheusExporter {
     });
     this.mirrorTotal('gateway_retries_total', 'Tries made again after a failed one.', () => metrics.retries);
     this.mirrorTotal('gateway_panic_routed_total', 'Requests sent to a backend out of rotation because every backend of the pool was (panic routing).', () => metrics.panicRouted);
+    this.mirrorTotal(
+      'gateway_log_lines_dropped_total',
+      'Log lines dropped because the reader of stdout fell more than 16 MiB behind (the gateway never waits for it).',
+      () => metrics.logLinesDropped(),
+    );
     this.mirrorTotal('gateway_rate_limited_total', 'Requests refused with 429 Too Many Requests by the rate limiter.', () => metrics.rateLimited);
   }
 
