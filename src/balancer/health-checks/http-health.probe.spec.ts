@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Upstream } from '../upstream.js';
 import { UpstreamBreaker } from '../../breaker/upstream-breaker.js';
 import { parseGatewayConfig } from '../../config/parse-gateway-config.js';
@@ -49,7 +49,9 @@ describe(HttpHealthProbe.name, () => {
   const toClose: { close(): unknown }[] = [];
 
   function probeWith(flags: string[]): HttpHealthProbe {
-    return new HttpHealthProbe(parseGatewayConfig(flags, {}));
+    const probe = new HttpHealthProbe(parseGatewayConfig(flags, {}));
+    toClose.push({ close: () => probe.onModuleDestroy() });
+    return probe;
   }
 
   function upstreamAt(url: string): Upstream {
@@ -65,7 +67,23 @@ describe(HttpHealthProbe.name, () => {
   }
 
   afterEach(async () => {
+    vi.restoreAllMocks();
     await Promise.all(toClose.splice(0).map((item) => item.close()));
+  });
+
+  it("makes no HTTP request in the caller's thread (node:http's client there deoptimized the server's code)", async () => {
+    const request = vi.spyOn(http, 'request');
+    const { url } = await backend(answering(200));
+    await expect(probeWith([]).check(upstreamAt(url), new AbortController().signal)).resolves.toBe(true);
+    expect(request).not.toHaveBeenCalled();
+  });
+
+  it('checks again after the thread that ran its checks has gone', async () => {
+    const { url } = await backend(answering(200));
+    const probe = probeWith([]);
+    await expect(probe.check(upstreamAt(url), new AbortController().signal)).resolves.toBe(true);
+    await probe.onModuleDestroy();
+    await expect(probe.check(upstreamAt(url), new AbortController().signal)).resolves.toBe(true);
   });
 
   it.each([200, 204, 301, 304, 399])('passes a backend that answers %i', async (status) => {
