@@ -2,12 +2,12 @@
  * V8's young generation, where a proxy's short-lived per-request objects live. On a machine with
  * plenty of memory V8 lets it grow to 64 MiB per semi-space, and under load it does: most of the
  * gateway's RSS (~230 MB against ~160 MB) for no measurable throughput (see bench/FEATURE-COSTS.md).
- * 8 MiB keeps RSS below the peers' for ~2 % of the throughput. The size can only be set when V8 starts,
+ * 16 MiB keeps scavenges short and RSS near the peers'. The size can only be set when V8 starts,
  * so the gateway re-executes itself once with the flag (same process id, same file descriptors),
  * before it loads anything else. Give node the flag yourself to choose another size.
  */
 export const SEMI_SPACE_FLAG = '--max-semi-space-size';
-export const SEMI_SPACE_MB = 8;
+export const SEMI_SPACE_MB = 16;
 
 /** Node's own command line and NODE_OPTIONS, as far as this flag goes. */
 export function semiSpaceChosen(execArgv: readonly string[], nodeOptions: string | undefined): boolean {

@@ -14,11 +14,11 @@ describe('the young generation of a gateway started as users start it', () => {
     gateway = undefined;
   });
 
-  it('is capped at 8 MiB per semi-space: the process re-executed itself with the flag, keeping its pid', async () => {
+  it('is capped at 16 MiB per semi-space: the process re-executed itself with the flag, keeping its pid', async () => {
     gateway = spawnGateway(['--listen=127.0.0.1:0', '--backends=http://127.0.0.1:9']);
     await gateway.listening;
     const argv = commandLineOf(gateway);
-    expect(argv.slice(1, 2)).toEqual(['--max-semi-space-size=8']);
+    expect(argv.slice(1, 2)).toEqual(['--max-semi-space-size=16']);
     expect(argv.some((arg) => arg.endsWith('dist/main.js'))).toBe(true);
   });
 
