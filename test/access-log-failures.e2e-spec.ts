@@ -5,8 +5,9 @@ import { spawnGateway } from './support/gateway-process.js';
 import { rawRequest } from './support/http.js';
 import { LEVEL, linesOf, stopGateway, waitUntilServing } from './support/log-lines.js';
 import { freePort } from './support/ports.js';
+import { ENGINES } from './support/engines.js';
 
-describe('the access log at --log-level=warn', () => {
+describe.each(ENGINES)('the access log at --log-level=warn (%s)', (engine) => {
   let backend: TestBackend;
 
   beforeAll(async () => {
@@ -25,7 +26,7 @@ describe('the access log at --log-level=warn', () => {
   it("shows every request that ended in a 5xx, the backend's or the gateway's own, and says who answered", async () => {
     const port = await freePort();
     const dead = `http://127.0.0.1:${await freePort()}`;
-    const gateway = spawnGateway([`--listen=127.0.0.1:${port}`, `--backends=${backend.url}`, '--log-level=warn', '--retries=0']);
+    const gateway = spawnGateway([`--proxy-engine=${engine}`, `--listen=127.0.0.1:${port}`, `--backends=${backend.url}`, '--log-level=warn', '--retries=0']);
     gateway.listening.catch(() => {});
     await waitUntilServing(port);
     await rawRequest(`http://127.0.0.1:${port}/status/200`, { headers: { 'x-request-id': 'fine' } });
@@ -34,7 +35,7 @@ describe('the access log at --log-level=warn', () => {
     await rawRequest(`http://127.0.0.1:${port}/status/503`, { headers: { 'x-request-id': 'backend-503' } });
     await stopGateway(gateway);
     const deadGatewayPort = await freePort();
-    const second = spawnGateway([`--listen=127.0.0.1:${deadGatewayPort}`, `--backends=${dead}`, '--log-level=warn', '--retries=0']);
+    const second = spawnGateway([`--proxy-engine=${engine}`, `--listen=127.0.0.1:${deadGatewayPort}`, `--backends=${dead}`, '--log-level=warn', '--retries=0']);
     second.listening.catch(() => {});
     await waitUntilServing(deadGatewayPort);
     await rawRequest(`http://127.0.0.1:${deadGatewayPort}/`, { headers: { 'x-request-id': 'gateway-502' } });

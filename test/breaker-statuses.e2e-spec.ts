@@ -2,6 +2,7 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from './support/backend.js';
 import { backendsFlag, startGateway, type TestGateway } from './support/gateway.js';
+import { ENGINES } from './support/engines.js';
 
 /** One backend, one endpoint of which answers 503 while the rest of it works. */
 function partlyFailingBackend() {
@@ -13,7 +14,7 @@ function partlyFailingBackend() {
   });
 }
 
-describe('one endpoint answering 503', () => {
+describe.each(ENGINES)('one endpoint answering 503 (%s)', (engine) => {
   let backend: TestBackend | undefined;
   let gateway: TestGateway | undefined;
 
@@ -25,7 +26,7 @@ describe('one endpoint answering 503', () => {
 
   it("opens the breaker by default, yet the backend's other paths keep answering (panic routing)", async () => {
     backend = await partlyFailingBackend();
-    gateway = await startGateway([backendsFlag(backend), '--rate-limit=0']);
+    gateway = await startGateway([`--proxy-engine=${engine}`, backendsFlag(backend), '--rate-limit=0']);
     // Two client GETs, three tries each: five 503s in a row open the breaker.
     await request(gateway.url).get('/broken').expect(503, 'this endpoint is down');
     await request(gateway.url).get('/broken').expect(503, 'this endpoint is down');
@@ -36,7 +37,7 @@ describe('one endpoint answering 503', () => {
 
   it('with --breaker-statuses=none, counts no status against the breaker', async () => {
     backend = await partlyFailingBackend();
-    gateway = await startGateway([backendsFlag(backend), '--rate-limit=0', '--breaker-statuses=none']);
+    gateway = await startGateway([`--proxy-engine=${engine}`, backendsFlag(backend), '--rate-limit=0', '--breaker-statuses=none']);
     for (let i = 0; i < 4; i++) await request(gateway.url).get('/broken').expect(503);
     expect(gateway.metrics.snapshot().backends[0]).toMatchObject({ state: 'closed', requests: 12, errors: 8, responses: 4 });
     expect(gateway.metrics.panicRouted).toBe(0);
@@ -44,7 +45,7 @@ describe('one endpoint answering 503', () => {
 
   it('with --breaker-statuses=500, counts a 500 and not a 503', async () => {
     backend = await startBackend({ handler: (req, res) => res.writeHead(req.url === '/500' ? 500 : 503).end() });
-    gateway = await startGateway([backendsFlag(backend), '--rate-limit=0', '--breaker-statuses=500', '--breaker-failures=2', '--retries=0']);
+    gateway = await startGateway([`--proxy-engine=${engine}`, backendsFlag(backend), '--rate-limit=0', '--breaker-statuses=500', '--breaker-failures=2', '--retries=0']);
     await request(gateway.url).get('/503').expect(503);
     await request(gateway.url).get('/503').expect(503);
     expect(gateway.metrics.snapshot().backends[0].state).toBe('closed');

@@ -4,8 +4,9 @@ import { startBackend, type TestBackend } from './support/backend.js';
 import { spawnGateway } from './support/gateway-process.js';
 import { rawRequest } from './support/http.js';
 import { runLoad, tally } from './support/load.js';
+import { ENGINES } from './support/engines.js';
 
-describe('fault: SIGTERM in the middle of a stream of requests', () => {
+describe.each(ENGINES)('fault: SIGTERM in the middle of a stream of requests (%s)', (engine) => {
   let backend: TestBackend;
 
   beforeAll(async () => {
@@ -19,7 +20,7 @@ describe('fault: SIGTERM in the middle of a stream of requests', () => {
 
   it('turns readiness 503 at once, keeps serving for --drain-delay, and completes every request that reached it', async () => {
     // The access log is on: it tells which requests reached the gateway, and how each ended.
-    const gateway = spawnGateway(['--listen=127.0.0.1:0', `--backends=${backend.url}`, '--rate-limit=0', '--drain-delay=300ms']);
+    const gateway = spawnGateway([`--proxy-engine=${engine}`, '--listen=127.0.0.1:0', `--backends=${backend.url}`, '--rate-limit=0', '--drain-delay=300ms']);
     const port = await gateway.listening;
     const base = `http://127.0.0.1:${port}`;
     let signalledAt: number | undefined;

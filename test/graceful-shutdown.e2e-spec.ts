@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from './support/backend.js';
 import { spawnGateway } from './support/gateway-process.js';
 import { rawRequest } from './support/http.js';
+import { ENGINES } from './support/engines.js';
 
-describe('SIGTERM with a request in flight', () => {
+describe.each(ENGINES)('SIGTERM with a request in flight (%s)', (engine) => {
   let backend: TestBackend;
   let hanging: TestBackend;
 
@@ -25,7 +26,7 @@ describe('SIGTERM with a request in flight', () => {
   });
 
   it('lets the request complete, closes its connection, refuses new ones and exits 0', async () => {
-    const gateway = spawnGateway(['--listen=127.0.0.1:0', `--backends=${backend.url}`]);
+    const gateway = spawnGateway([`--proxy-engine=${engine}`, '--listen=127.0.0.1:0', `--backends=${backend.url}`]);
     const port = await gateway.listening;
 
     // A keep-alive client: only the drain can make the gateway close its connection.
@@ -56,7 +57,7 @@ describe('SIGTERM with a request in flight', () => {
   });
 
   it('cuts what is still in flight after --shutdown-timeout and exits 0', async () => {
-    const gateway = spawnGateway(['--listen=127.0.0.1:0', `--backends=${hanging.url}`, '--shutdown-timeout=500ms', '--write-timeout=1m']);
+    const gateway = spawnGateway([`--proxy-engine=${engine}`, '--listen=127.0.0.1:0', `--backends=${hanging.url}`, '--shutdown-timeout=500ms', '--write-timeout=1m']);
     const port = await gateway.listening;
     const inFlight = rawRequest(`http://127.0.0.1:${port}/forever`).then(
       () => 'answered',
