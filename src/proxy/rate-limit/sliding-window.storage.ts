@@ -16,7 +16,7 @@ export const SWEEP_INTERVAL_MS = 10_000;
 const RING_SIZE = BUCKETS_PER_WINDOW + 1;
 
 /** Whole seconds for the record; a wait that is due but not over yet still says 1. */
-function seconds(ms: number): number {
+export function seconds(ms: number): number {
   return Math.max(1, Math.ceil(ms / 1000));
 }
 

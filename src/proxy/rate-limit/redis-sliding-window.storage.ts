@@ -1,0 +1,114 @@
+import type { ThrottlerStorage } from '@nestjs/throttler';
+import type { Redis } from 'ioredis';
+import { BUCKETS_PER_WINDOW, seconds } from './sliding-window.storage.js';
+
+/** The package's index does not export the record type; the interface carries it. */
+type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
+
+/**
+ * The embedded store's sliding window (sliding-window.storage.ts), kept in Redis so that every
+ * instance counts against one limit: one hash per client and throttler, `c<bucket>` = accepted hits
+ * in that sub-bucket, `t<bucket>` = the time of its latest hit, `b` = blocked until. A bucket counts
+ * until its latest hit is more than a ttl old, so no interval of one ttl holds more than `limit`
+ * accepted hits, as in the embedded store. Time is Redis's own (TIME), never an instance's clock.
+ * Refused hits are not recorded. One round trip: the whole decision is this script.
+ *
+ * KEYS[1] the client's key; ARGV: ttl ms, limit, block duration ms, buckets per window.
+ * Returns { total hits, ms until the count drops, blocked (0/1), ms until a hit is accepted again }.
+ */
+const SLIDING_WINDOW_HIT = `
+local key = KEYS[1]
+local ttl = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local block = tonumber(ARGV[3])
+local width = ttl / tonumber(ARGV[4])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local current = math.floor(now / width)
+local fields = redis.call('HGETALL', key)
+local total, oldestHit, blockedUntil = 0, nil, 0
+local counts, times, stale = {}, {}, {}
+for i = 1, #fields, 2 do
+  local name, value = fields[i], tonumber(fields[i + 1])
+  local kind, bucket = string.sub(name, 1, 1), string.sub(name, 2)
+  if name == 'b' then
+    blockedUntil = value
+  elseif kind == 'c' then
+    counts[bucket] = value
+  elseif kind == 't' then
+    times[bucket] = value
+  end
+end
+for bucket, count in pairs(counts) do
+  local lastHit = times[bucket] or 0
+  if lastHit + ttl < now then
+    table.insert(stale, 'c' .. bucket)
+    table.insert(stale, 't' .. bucket)
+  else
+    total = total + count
+    if oldestHit == nil or lastHit < oldestHit then oldestHit = lastHit end
+  end
+end
+if #stale > 0 then redis.call('HDEL', key, unpack(stale)) end
+if blockedUntil > now then
+  return { total, ttl, 1, blockedUntil - now }
+end
+if total >= limit then
+  local wait = oldestHit + ttl - now
+  if block > 0 then
+    redis.call('HSET', key, 'b', now + block)
+    redis.call('PEXPIRE', key, math.max(ttl, block) + math.ceil(width))
+    wait = block
+  end
+  return { total, oldestHit + ttl - now, 1, wait }
+end
+redis.call('HINCRBY', key, 'c' .. current, 1)
+redis.call('HSET', key, 't' .. current, now)
+redis.call('PEXPIRE', key, ttl + math.ceil(width))
+if oldestHit == nil then oldestHit = now end
+return { total + 1, oldestHit + ttl - now, 0, 0 }
+`;
+
+/** ioredis adds a method per defined command; this is its shape. */
+interface WithSlidingWindowHit {
+  gatewaySlidingWindowHit(key: string, ttl: number, limit: number, blockDuration: number, buckets: number): Promise<[number, number, number, number]>;
+}
+
+/**
+ * The rate limiter's ThrottlerStorage when instances share state through Redis. The script runs by
+ * its SHA (ioredis's defineCommand sends EVALSHA and loads it on NOSCRIPT). Keys are
+ * `<prefix>rl:{<client>}:<throttler>`: one key per client and throttler, Redis-Cluster safe.
+ * Errors and timeouts reach the caller, which decides what a failing Redis means.
+ */
+export class RedisSlidingWindowStorage implements ThrottlerStorage {
+  private readonly redis: Redis & WithSlidingWindowHit;
+
+  constructor(
+    redis: Redis,
+    private readonly prefix: string,
+  ) {
+    redis.defineCommand('gatewaySlidingWindowHit', { numberOfKeys: 1, lua: SLIDING_WINDOW_HIT });
+    this.redis = redis as Redis & WithSlidingWindowHit;
+  }
+
+  /** The Redis key of one client's window. */
+  keyOf(key: string, throttlerName: string): string {
+    return `${this.prefix}rl:{${key}}:${throttlerName}`;
+  }
+
+  async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
+    const [totalHits, msUntilDrop, blocked, msUntilAccepted] = await this.redis.gatewaySlidingWindowHit(
+      this.keyOf(key, throttlerName),
+      ttl,
+      limit,
+      blockDuration,
+      BUCKETS_PER_WINDOW,
+    );
+    return {
+      totalHits,
+      timeToExpire: seconds(msUntilDrop),
+      isBlocked: blocked === 1,
+      timeToBlockExpire: blocked === 1 ? seconds(msUntilAccepted) : 0,
+    };
+  }
+}
