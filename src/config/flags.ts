@@ -8,7 +8,9 @@ import {
   parseChoice,
   parseOptional,
   parsePath,
+  parsePositiveDuration,
   parsePositiveWholeNumber,
+  parseRedisUrl,
   parseStatusSet,
   parseWholeNumber,
 } from './value-parsers.js';
@@ -234,6 +236,28 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'keep a valid W3C traceparent or start a trace; false leaves the header alone',
     boolean: true,
     parse: parseBoolean,
+  }),
+  flag({
+    name: 'redis-url',
+    key: 'redisUrl',
+    defaultText: '',
+    defaultHelp: 'unset: state is this process\'s own',
+    help: 'share rate limits with every gateway on this Redis and --redis-prefix, e.g. redis://127.0.0.1:6379/0',
+    parse: parseOptional(parseRedisUrl),
+  }),
+  flag({
+    name: 'redis-prefix',
+    key: 'redisPrefix',
+    defaultText: 'gateway:',
+    help: 'prefix of every Redis key; gateways with the same prefix share their state',
+    parse: (text) => text,
+  }),
+  flag({
+    name: 'redis-timeout',
+    key: 'redisTimeoutMs',
+    defaultText: '50ms',
+    help: 'longest wait for one Redis call; past it the request is decided locally',
+    parse: parsePositiveDuration(parseDuration),
   }),
 ];
 

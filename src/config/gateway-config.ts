@@ -134,6 +134,15 @@ export interface GatewayConfig {
    * header untouched and starts none. `--trace-context`, `TRACE_CONTEXT`, default `true`.
    */
   readonly traceContext: boolean;
+  /**
+   * The Redis through which gateways share rate limits; undefined keeps all state in this process.
+   * `--redis-url`, `REDIS_URL`, default unset.
+   */
+  readonly redisUrl: string | undefined;
+  /** Prefix of every Redis key: gateways with the same one share state. `--redis-prefix`, `REDIS_PREFIX`, default `gateway:`. */
+  readonly redisPrefix: string;
+  /** Longest wait for one Redis call (then the request is decided locally). `--redis-timeout`, `REDIS_TIMEOUT`, default `50ms`. */
+  readonly redisTimeoutMs: number;
 }
 
 /** DI token of the frozen GatewayConfig. */

@@ -49,6 +49,9 @@ describe(parseGatewayConfig.name, () => {
       ['accessLog', true],
       ['requestIds', true],
       ['traceContext', true],
+      ['redisUrl', undefined],
+      ['redisPrefix', 'gateway:'],
+      ['redisTimeoutMs', 50],
     ])('defaults %s to %j', (key, value) => {
       expect(config[key]).toEqual(value);
     });
@@ -117,6 +120,9 @@ describe(parseGatewayConfig.name, () => {
     ['DRAIN_DELAY', '5s', 'drainDelayMs', 5_000],
     ['ADMIN_LISTEN', '127.0.0.1:9901', 'adminListen', { host: '127.0.0.1', port: 9901 }],
     ['LOG_LEVEL', 'warn', 'logLevel', 'warn'],
+    ['REDIS_URL', 'redis://127.0.0.1:6379/0', 'redisUrl', 'redis://127.0.0.1:6379/0'],
+    ['REDIS_PREFIX', 'edge:', 'redisPrefix', 'edge:'],
+    ['REDIS_TIMEOUT', '20ms', 'redisTimeoutMs', 20],
   ])('sets %s from its variable (%s=%j)', (variable, text, key, value) => {
     expect(parseGatewayConfig([], { [variable]: text })[key]).toEqual(value);
   });
@@ -151,6 +157,9 @@ describe(parseGatewayConfig.name, () => {
       'ACCESS_LOG',
       'REQUEST_IDS',
       'TRACE_CONTEXT',
+      'REDIS_URL',
+      'REDIS_PREFIX',
+      'REDIS_TIMEOUT',
     ]);
   });
 
@@ -251,6 +260,10 @@ describe(parseGatewayConfig.name, () => {
     ['a bad admin address', ['--admin-listen=9901'], {}, ['--admin-listen', '"9901"'], []],
     ['an unknown proxy engine', ['--proxy-engine=curl'], {}, ['--proxy-engine', '"curl"', 'undici, http-proxy-middleware'], []],
     ['a bad shutdown timeout variable', [], { SHUTDOWN_TIMEOUT: '30' }, ['SHUTDOWN_TIMEOUT', '"30"'], ['--shutdown-timeout']],
+    ['a Redis URL that is not one', ['--redis-url=localhost:6379'], {}, ['--redis-url', '"localhost:6379"', 'redis://'], []],
+    ['a Redis URL of another scheme', [], { REDIS_URL: 'http://127.0.0.1:6379' }, ['REDIS_URL', '"http://127.0.0.1:6379"'], ['--redis-url']],
+    ['a Redis URL with a path that is no database', ['--redis-url=redis://127.0.0.1:6379/cache'], {}, ['--redis-url', 'database number'], []],
+    ['a Redis deadline of zero', ['--redis-timeout=0'], {}, ['--redis-timeout', '"0"', 'above zero'], []],
   ])('refuses %s (%j %j) with a ConfigError naming it', (_case, argv, env, mentions, absent) => {
     const error = thrownBy(argv, env);
     expect(error).toBeInstanceOf(ConfigError);

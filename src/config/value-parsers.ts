@@ -106,3 +106,26 @@ function parseBackendUrl(entry: string): URL {
   if (entry.includes('?') || entry.includes('#')) throw new RangeError(`${entry}: a backend URL cannot have a query or fragment`);
   return url;
 }
+
+/** A Redis URL as ioredis takes it: `redis://[user:password@]host[:port][/db]`, or `rediss://` for TLS. */
+export function parseRedisUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new RangeError('expected a URL such as redis://127.0.0.1:6379/0');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new RangeError('expected a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0');
+  if (url.hostname === '') throw new RangeError('expected a host, as in redis://127.0.0.1:6379/0');
+  if (url.pathname !== '' && url.pathname !== '/' && !/^\/\d+$/.test(url.pathname)) throw new RangeError('expected a database number after the host, as in redis://127.0.0.1:6379/0');
+  return text;
+}
+
+/** A duration that must be more than zero (a deadline of none would wait forever). */
+export function parsePositiveDuration(parse: (text: string) => number) {
+  return (text: string): number => {
+    const ms = parse(text);
+    if (ms <= 0) throw new RangeError('expected a duration above zero, such as 50ms');
+    return ms;
+  };
+}

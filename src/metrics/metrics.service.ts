@@ -76,6 +76,8 @@ export class MetricsService {
   panicRouted = 0;
   /** Log lines lost to a stdout reader that fell too far behind: the logger keeps the count, GatewayObservers wires it here. */
   logLinesDropped: () => number = () => 0;
+  /** With --redis-url: whether Redis answers the rate limiter now, and how many outages it has had. Undefined without. */
+  redis: { up: boolean; fallbacks: number } | undefined;
 
   private readonly backends = new Map<string, BackendCounters>();
   private readonly completedListeners: CompletedRequestListener[] = [];

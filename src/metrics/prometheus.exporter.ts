@@ -54,6 +54,8 @@ export class PrometheusExporter {
   }
 
   async render(): Promise<PrometheusExposition> {
+    // Only a gateway with --redis-url has these; it says so once its limiter is built.
+    if (this.metrics.redis && !this.redisRegistered) this.registerRedisMetrics();
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 
@@ -116,6 +118,22 @@ export class PrometheusExporter {
           .filter(({ upstreamDuration }) => upstreamDuration.count > 0)
           .map(({ backend, upstreamDuration }) => ({ labels: { backend }, histogram: upstreamDuration })),
     );
+  }
+
+  private redisRegistered = false;
+
+  private registerRedisMetrics(): void {
+    this.redisRegistered = true;
+    const metrics = this.metrics;
+    new Gauge({
+      name: 'gateway_redis_up',
+      help: 'Whether Redis answers the rate limiter (1), or requests are decided by this instance alone (0).',
+      registers: [this.registry],
+      collect() {
+        this.set(metrics.redis?.up ? 1 : 0);
+      },
+    });
+    this.mirrorTotal('gateway_redis_fallback_total', 'Times the rate limiter lost Redis and went on deciding alone.', () => metrics.redis?.fallbacks ?? 0);
   }
 
   private registerGatewayCounters(): void {

@@ -1,17 +1,21 @@
 import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { BalancerModule } from '../balancer/balancer.module.js';
+import { ClusterHeartbeat } from '../cluster/cluster-heartbeat.js';
+import { ClusterModule } from '../cluster/cluster.module.js';
+import { RedisConnection } from '../cluster/redis-connection.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 import { LifecycleModule } from '../lifecycle/lifecycle.module.js';
 import { LoggingModule } from '../logging/logging.module.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { AdminListener } from './edge/admin-listener.js';
 import { ClientAddressResolver } from './edge/client-address.js';
 import { EdgeDispatcher } from './edge/edge-dispatcher.js';
 import { OwnEndpoints } from './edge/own-endpoints.js';
 import { ProxyMiddleware } from './proxy.middleware.js';
 import { gatewayThrottlerOptions, RateLimiter } from './rate-limit/rate-limiter.js';
-import { SlidingWindowThrottlerStorage } from './rate-limit/sliding-window.storage.js';
+import { rateLimitStorage } from './rate-limit/rate-limit-storage.provider.js';
 import { AccessLog } from './record/access-log.js';
 import { RequestRecorder } from './record/request-recorder.js';
 import { ResponseWriter } from './response-writer.js';
@@ -26,9 +30,11 @@ import { upstreamTransportProvider } from './transport/transport.provider.js';
     LifecycleModule,
     LoggingModule,
     ThrottlerModule.forRootAsync({
-      inject: [GATEWAY_CONFIG],
-      // Our storage: O(1) per request and fixed memory per client (the default is O(hits) per request).
-      useFactory: (config: GatewayConfig) => gatewayThrottlerOptions(config, new SlidingWindowThrottlerStorage()),
+      imports: [ClusterModule, MetricsModule],
+      inject: [GATEWAY_CONFIG, RedisConnection, ClusterHeartbeat, MetricsService],
+      // Our storage: O(1) per request and fixed memory per client (the default is O(hits) per request), shared through Redis with --redis-url.
+      useFactory: (config: GatewayConfig, redis: RedisConnection, heartbeat: ClusterHeartbeat, metrics: MetricsService) =>
+        gatewayThrottlerOptions(config, rateLimitStorage(redis, heartbeat, metrics)),
     }),
   ],
   providers: [

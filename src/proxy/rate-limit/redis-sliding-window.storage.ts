@@ -14,7 +14,7 @@ type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>
  * Refused hits are not recorded. One round trip: the whole decision is this script.
  *
  * KEYS[1] the client's key; ARGV: ttl ms, limit, block duration ms, buckets per window.
- * Returns { total hits, ms until the count drops, blocked (0/1), ms until a hit is accepted again }.
+ * Returns { total hits, ms until the count drops, blocked (0/1), ms until a hit is accepted again, Redis's time (ms) }.
  */
 const SLIDING_WINDOW_HIT = `
 local key = KEYS[1]
@@ -51,7 +51,7 @@ for bucket, count in pairs(counts) do
 end
 if #stale > 0 then redis.call('HDEL', key, unpack(stale)) end
 if blockedUntil > now then
-  return { total, ttl, 1, blockedUntil - now }
+  return { total, ttl, 1, blockedUntil - now, now }
 end
 if total >= limit then
   local wait = oldestHit + ttl - now
@@ -60,18 +60,18 @@ if total >= limit then
     redis.call('PEXPIRE', key, math.max(ttl, block) + math.ceil(width))
     wait = block
   end
-  return { total, oldestHit + ttl - now, 1, wait }
+  return { total, oldestHit + ttl - now, 1, wait, now }
 end
 redis.call('HINCRBY', key, 'c' .. current, 1)
 redis.call('HSET', key, 't' .. current, now)
 redis.call('PEXPIRE', key, ttl + math.ceil(width))
 if oldestHit == nil then oldestHit = now end
-return { total + 1, oldestHit + ttl - now, 0, 0 }
+return { total + 1, oldestHit + ttl - now, 0, 0, now }
 `;
 
 /** ioredis adds a method per defined command; this is its shape. */
 interface WithSlidingWindowHit {
-  gatewaySlidingWindowHit(key: string, ttl: number, limit: number, blockDuration: number, buckets: number): Promise<[number, number, number, number]>;
+  gatewaySlidingWindowHit(key: string, ttl: number, limit: number, blockDuration: number, buckets: number): Promise<[number, number, number, number, number]>;
 }
 
 /**
@@ -97,18 +97,24 @@ export class RedisSlidingWindowStorage implements ThrottlerStorage {
   }
 
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
-    const [totalHits, msUntilDrop, blocked, msUntilAccepted] = await this.redis.gatewaySlidingWindowHit(
+    return (await this.hit(key, ttl, limit, blockDuration, throttlerName)).record;
+  }
+
+  /** As `increment`, with the time Redis decided at (ms, its own clock). */
+  async hit(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<{ record: ThrottlerStorageRecord; decidedAtMs: number }> {
+    const [totalHits, msUntilDrop, blocked, msUntilAccepted, decidedAtMs] = await this.redis.gatewaySlidingWindowHit(
       this.keyOf(key, throttlerName),
       ttl,
       limit,
       blockDuration,
       BUCKETS_PER_WINDOW,
     );
-    return {
+    const record = {
       totalHits,
       timeToExpire: seconds(msUntilDrop),
       isBlocked: blocked === 1,
       timeToBlockExpire: blocked === 1 ? seconds(msUntilAccepted) : 0,
     };
+    return { record, decidedAtMs };
   }
 }
