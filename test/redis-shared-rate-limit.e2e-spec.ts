@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterHeartbeat } from '../src/cluster/cluster-heartbeat.js';
+import { RedisConnection } from '../src/cluster/redis-connection.js';
 import { startBackend, type TestBackend } from './support/backend.js';
 import { backendsFlag, startGateway, type TestGateway } from './support/gateway.js';
 import { rawRequest } from './support/http.js';
@@ -33,6 +34,8 @@ describe('three gateways sharing one rate limit through Redis (--redis-url)', ()
   async function cluster(): Promise<TestGateway[]> {
     const prefix = `--redis-prefix=shared-${process.pid}-${++testNumber}:`;
     gateways = await Promise.all([0, 1, 2].map(() => startGateway([backendsFlag(backend), `--rate-limit=${LIMIT}`, `--redis-url=${redis.url}`, prefix])));
+    // A gateway with a reachable Redis starts serving only once connected to it.
+    expect(gateways.map((gateway) => gateway.app.get(RedisConnection).client?.status)).toEqual(['ready', 'ready', 'ready']);
     return gateways;
   }
 

@@ -54,7 +54,8 @@ export class ClusterHeartbeat implements OnModuleInit, OnApplicationShutdown {
     this.timer = setInterval(() => void this.beat(), HEARTBEAT_EVERY_MS);
     this.timer.unref();
     // The first beat as soon as Redis is there, so the count is right from the start.
-    this.client.once('ready', () => void this.beat());
+    if (this.client.status === 'ready') void this.beat();
+    else this.client.once('ready', () => void this.beat());
   }
 
   onApplicationShutdown(): void {

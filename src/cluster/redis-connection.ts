@@ -1,10 +1,12 @@
 import { createRequire } from 'node:module';
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 
 /** Reconnection waits: short, so a restarted Redis is used again within about a second. */
 const RECONNECT_MAX_MS = 500;
+/** How long the start waits for Redis before serving without it (it may be down: that must not stop the gateway). */
+export const CONNECT_WAIT_MS = 1_000;
 
 /**
  * The one Redis client of the process, when --redis-url is set (ioredis: Lua by SHA through
@@ -13,7 +15,7 @@ const RECONNECT_MAX_MS = 500;
  * business (the rate limiter decides locally). A Redis down at start does not stop the gateway.
  */
 @Injectable()
-export class RedisConnection implements OnApplicationShutdown {
+export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Redis');
   /** Undefined without --redis-url. */
   readonly client: Redis | undefined;
@@ -35,6 +37,24 @@ export class RedisConnection implements OnApplicationShutdown {
     // Failures are reported by the callers (once per outage); ioredis's own error events would repeat every reconnection.
     this.client.on('error', () => undefined);
     this.logger.debug(`connecting to ${redactedUrl(config.redisUrl)} (prefix ${JSON.stringify(this.prefix)})`);
+  }
+
+  /**
+   * Waits (at most CONNECT_WAIT_MS) for the connection before the gateway starts serving, so its
+   * first requests count in Redis like every other instance's instead of being decided alone.
+   */
+  async onModuleInit(): Promise<void> {
+    const client = this.client;
+    if (!client || client.status === 'ready') return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        client.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, CONNECT_WAIT_MS);
+      client.once('ready', done);
+    });
   }
 
   onApplicationShutdown(): void {
