@@ -1,9 +1,9 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { FailOpenThrottlerStorage, type SharedStoreListener } from './fail-open.storage.js';
+import type { ThrottlerStorageRecord } from './rate-limiter.js';
 import { SlidingWindowThrottlerStorage } from './sliding-window.storage.js';
 
-type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
 /** A shared store that answers, or fails, as the test says. */
 class ScriptedSharedStore implements ThrottlerStorage {

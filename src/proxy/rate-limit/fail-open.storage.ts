@@ -1,8 +1,7 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
+import type { ThrottlerStorageRecord } from './rate-limiter.js';
 import type { SlidingWindowThrottlerStorage } from './sliding-window.storage.js';
 
-/** The package's index does not export the record type; the interface carries it. */
-type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
 /** After a failed call, the shared store is not asked again for this long: it answers locally meanwhile. */
 export const SHARED_STORE_RETRY_MS = 1_000;
@@ -31,11 +30,6 @@ export class FailOpenThrottlerStorage implements ThrottlerStorage {
     private readonly listener: SharedStoreListener,
     private readonly nowMs: () => number = () => performance.now(),
   ) {}
-
-  /** Whether requests are decided locally now. */
-  get sharedStoreDown(): boolean {
-    return this.failedAt !== undefined;
-  }
 
   increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
     if (this.failedAt !== undefined && this.nowMs() - this.failedAt < SHARED_STORE_RETRY_MS) {

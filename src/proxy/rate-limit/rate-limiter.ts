@@ -14,7 +14,7 @@ import { RateLimitedError } from '../proxy-errors.js';
 import { requestIdHeader } from '../request-identity.js';
 
 /** The package's index does not export the record type; the interface carries it. */
-type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
+export type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
 /** A storage that can answer at once, without a promise: the embedded one. */
 export interface ImmediateThrottlerStorage extends ThrottlerStorage {

@@ -1,9 +1,9 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { Redis } from 'ioredis';
+import { LUA_NOW_MS } from '../../cluster/redis-connection.js';
+import type { ThrottlerStorageRecord } from './rate-limiter.js';
 import { BUCKETS_PER_WINDOW, seconds } from './sliding-window.storage.js';
 
-/** The package's index does not export the record type; the interface carries it. */
-type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
 /**
  * The embedded store's sliding window (sliding-window.storage.ts), kept in Redis so that every
@@ -22,8 +22,7 @@ local ttl = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
 local block = tonumber(ARGV[3])
 local width = ttl / tonumber(ARGV[4])
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+${LUA_NOW_MS}
 local current = math.floor(now / width)
 local fields = redis.call('HGETALL', key)
 local total, oldestHit, blockedUntil = 0, nil, 0

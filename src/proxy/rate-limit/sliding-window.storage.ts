@@ -1,10 +1,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import type { ThrottlerStorage } from '@nestjs/throttler';
-import type { ImmediateThrottlerStorage } from './rate-limiter.js';
+import type { ImmediateThrottlerStorage, ThrottlerStorageRecord } from './rate-limiter.js';
 
-/** The package's index does not export the record type; the interface carries it. */
-type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
 /** Sub-buckets per window: the counting resolution is ttl / 20 (50 ms for the gateway's 1 s window). */
 export const BUCKETS_PER_WINDOW = 20;
