@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { RedisConnection } from './redis-connection.js';
+import { LUA_NOW_MS, RedisConnection } from './redis-connection.js';
 
 /** How often each instance says it is alive, and how long it counts as alive after that. */
 export const HEARTBEAT_EVERY_MS = 1_000;
@@ -12,8 +12,7 @@ export const HEARTBEAT_TTL_MS = 3_000;
  * are, in one script: members older than the TTL are dropped first. Time is Redis's own.
  */
 const BEAT = `
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+${LUA_NOW_MS}
 redis.call('ZADD', KEYS[1], now, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)

@@ -3,6 +3,10 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleIn
 import type { Redis } from 'ioredis';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 
+/** Lua that sets `now` to Redis's own time in milliseconds: every script decides on Redis's clock, never an instance's. */
+export const LUA_NOW_MS = `local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)`;
+
 /** Reconnection waits: short, so a restarted Redis is used again within about a second. */
 const RECONNECT_MAX_MS = 500;
 /** How long the start waits for Redis before serving without it (it may be down: that must not stop the gateway). */
@@ -63,7 +67,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
 }
 
 /** The URL without its password, for logs. */
-export function redactedUrl(url: string): string {
+function redactedUrl(url: string): string {
   const parsed = new URL(url);
   if (parsed.password !== '') parsed.password = '***';
   return parsed.href;

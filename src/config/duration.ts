@@ -61,3 +61,10 @@ export function formatDuration(ms: number): string {
 function trimFraction(value: number): string {
   return String(Number(value.toFixed(9)));
 }
+
+/** A duration above zero: a deadline of none would wait forever. */
+export function parsePositiveDuration(text: string): number {
+  const ms = parseDuration(text);
+  if (ms <= 0) throw new RangeError('expected a duration above zero, such as 50ms');
+  return ms;
+}

@@ -1,4 +1,4 @@
-import { parseDuration } from './duration.js';
+import { parseDuration, parsePositiveDuration } from './duration.js';
 import type { GatewayConfig } from './gateway-config.js';
 import { parseListenAddress } from './listen-address.js';
 import {
@@ -8,7 +8,6 @@ import {
   parseChoice,
   parseOptional,
   parsePath,
-  parsePositiveDuration,
   parsePositiveWholeNumber,
   parseRedisUrl,
   parseStatusSet,
@@ -257,7 +256,7 @@ export const FLAGS: readonly FlagSpec[] = [
     key: 'redisTimeoutMs',
     defaultText: '50ms',
     help: 'longest wait for one Redis call; past it the request is decided locally',
-    parse: parsePositiveDuration(parseDuration),
+    parse: parsePositiveDuration,
   }),
 ];
 

@@ -120,12 +120,3 @@ export function parseRedisUrl(text: string): string {
   if (url.pathname !== '' && url.pathname !== '/' && !/^\/\d+$/.test(url.pathname)) throw new RangeError('expected a database number after the host, as in redis://127.0.0.1:6379/0');
   return text;
 }
-
-/** A duration that must be more than zero (a deadline of none would wait forever). */
-export function parsePositiveDuration(parse: (text: string) => number) {
-  return (text: string): number => {
-    const ms = parse(text);
-    if (ms <= 0) throw new RangeError('expected a duration above zero, such as 50ms');
-    return ms;
-  };
-}
