@@ -61,24 +61,20 @@ const FEATURE_SWITCHES = {
 const featureConfig = (feature) => `without ${feature}`;
 
 const gatewayArgs = (env.GATEWAY_ARGS ?? '').split(' ').filter(Boolean);
+/** A gateway's command line in the bench: every default feature on, the rate limit not binding, then `extra` flags. */
+const gatewayCommand =
+  (extra = [], { entry = 'dist/main.js', nodeFlags = [] } = {}) =>
+  (port) => ['node', ...nodeFlags, entry, `--listen=127.0.0.1:${port}`, `--backends=${BACKENDS}`, '--rate-limit=1000000000', ...gatewayArgs, ...extra];
 const ALL_CONFIGS = {
   gateway: {
     what: 'this gateway (node dist/main.js), every default feature on, rate limit not binding',
     port: 9100,
-    command: (port) => ['node', 'dist/main.js', `--listen=127.0.0.1:${port}`, `--backends=${BACKENDS}`, '--rate-limit=1000000000', ...gatewayArgs],
+    command: gatewayCommand(),
   },
   'gateway-hpm': {
     what: 'this gateway with --proxy-engine=http-proxy-middleware (the design card\'s library), every default feature on, rate limit not binding',
     port: 9106,
-    command: (port) => [
-      'node',
-      'dist/main.js',
-      `--listen=127.0.0.1:${port}`,
-      `--backends=${BACKENDS}`,
-      '--rate-limit=1000000000',
-      '--proxy-engine=http-proxy-middleware',
-      ...gatewayArgs,
-    ],
+    command: gatewayCommand(['--proxy-engine=http-proxy-middleware']),
   },
   floor: {
     what: 'node:http + http-proxy-middleware 4, keep-alive agent (bench/floor.mjs)',
@@ -119,14 +115,14 @@ for (const [index, variant] of (env.VARIANTS ?? '').split(';').filter(Boolean).e
   ALL_CONFIGS[name] = {
     what: `this gateway with ${words.join(' ')}`,
     port: 9120 + index,
-    command: (port) => ['node', ...nodeFlags, 'dist/main.js', `--listen=127.0.0.1:${port}`, `--backends=${BACKENDS}`, '--rate-limit=1000000000', ...gatewayArgs, ...extra],
+    command: gatewayCommand(extra, { nodeFlags }),
   };
 }
 if (env.BASELINE) {
   ALL_CONFIGS.baseline = {
     what: `another build of the gateway, for before/after comparisons (${env.BASELINE})`,
     port: 9107,
-    command: (port) => ['node', env.BASELINE, `--listen=127.0.0.1:${port}`, `--backends=${BACKENDS}`, '--rate-limit=1000000000', ...gatewayArgs],
+    command: gatewayCommand([], { entry: env.BASELINE }),
   };
 }
 if (FEATURES) {
@@ -134,7 +130,7 @@ if (FEATURES) {
     ALL_CONFIGS[featureConfig(feature)] = {
       what: `this gateway with ${flag}`,
       port: 9140 + index,
-      command: (port) => ['node', 'dist/main.js', `--listen=127.0.0.1:${port}`, `--backends=${BACKENDS}`, '--rate-limit=1000000000', ...gatewayArgs, flag],
+      command: gatewayCommand([flag]),
     };
   }
 }
