@@ -5,7 +5,7 @@ const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
  * Writes one JSON line straight into a buffer, field by field, instead of building it as a string
  * first: an access line as a template string was a tree of a few dozen string pieces, flattened
  * and copied, per request, and that garbage cost more than everything else about the line.
- * The caller makes room first (see BatchedLineWriter.room); `at` is where the next byte goes.
+ * The caller makes room first (BatchedLineWriter.beginLine); `at` is where the next byte goes.
  */
 export class JsonLineEncoder {
   buffer!: Buffer;

@@ -32,7 +32,6 @@ const ABORTED = Object.assign(new Error('the client went away'), { name: 'AbortE
 /** What a finished try points to instead of its exchange (see UndiciTry.exchange). */
 const FINISHED = {} as Exchange;
 
-
 /**
  * One try, as undici's dispatch handler: its callbacks are undici's own (the API its `request()` is
  * built on), so no Promise, response stream or AbortController is made per request. The response
