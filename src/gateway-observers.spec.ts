@@ -43,7 +43,7 @@ describe(GatewayObservers.name, () => {
   });
 
   const healthChanged = (healthy: boolean) => {
-    for (const listener of healthListeners) listener(upstream, healthy);
+    for (const listener of healthListeners) listener(upstream, healthy, 'local');
   };
 
   it("shows the stdout writer's count of dropped log lines in the metrics, as it is when read", () => {

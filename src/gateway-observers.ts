@@ -22,12 +22,12 @@ export class GatewayObservers implements OnModuleInit {
 
   onModuleInit(): void {
     const { metrics } = this;
-    this.breakers.onStateChange((backend, state) => metrics.breakerChanged(backend, state));
-    this.checks.onHealthChange((upstream, healthy) => {
+    this.breakers.onStateChange((backend, state, origin) => metrics.breakerChanged(backend, state, origin));
+    this.checks.onHealthChange((upstream, healthy, origin) => {
       // A breaker may still be open from the failures that came with the outage; the checks now say
       // the backend answers, so it should not wait out a cool-down and a probe as well.
-      if (healthy) upstream.breaker.reset();
-      metrics.healthChanged(upstream.url, healthy);
+      if (healthy) upstream.breaker.reset(origin);
+      metrics.healthChanged(upstream.url, healthy, origin);
     });
     this.balancer.onPanicRouted(() => metrics.panicRouted++);
     const { lines } = this.logger;

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { BreakerModule } from '../breaker/breaker.module.js';
+import { ClusterModule } from '../cluster/cluster.module.js';
 import { BalancerService } from './balancer.service.js';
 import { ActiveHealthChecker } from './health-checks/active-health-checker.js';
 import { HealthProbe } from './health-checks/health-probe.js';
@@ -10,7 +11,7 @@ import { UpstreamPool } from './upstream-pool.js';
 
 /** The upstreams, what decides whether each can take traffic (breaker, health checks, cap), and the choice among them. */
 @Module({
-  imports: [BreakerModule],
+  imports: [BreakerModule, ClusterModule],
   providers: [
     UpstreamPool,
     BalancerService,

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { UpstreamBreaker } from '../breaker/upstream-breaker.js';
+import type { StateOrigin, UpstreamBreaker } from '../breaker/upstream-breaker.js';
 import { InflightCap } from './inflight-cap.js';
 
 /**
@@ -26,6 +26,8 @@ export class Upstream {
    * true when checks are off (--health-check-interval=0).
    */
   healthy = true;
+  /** Whether `healthy` was last decided by this instance's checks or by another instance's (in a cluster). */
+  healthOrigin: StateOrigin = 'local';
 
   /** --max-inflight-per-backend, when set: a full backend is not available. */
   readonly cap: InflightCap | undefined;

@@ -85,9 +85,9 @@ describe(CircuitBreakerService.name, () => {
     service.onStateChange(second);
     await cycle(service.breakerFor(A));
     const expected = [
-      [A, 'open'],
-      [A, 'half-open'],
-      [A, 'closed'],
+      [A, 'open', 'local'],
+      [A, 'half-open', 'local'],
+      [A, 'closed', 'local'],
     ];
     expect(first.mock.calls).toEqual(expected);
     expect(second.mock.calls).toEqual(expected);
@@ -98,7 +98,7 @@ describe(CircuitBreakerService.name, () => {
     service.onStateChange(listener);
     service.breakerFor(A);
     await failAttempts(service.breakerFor(B), 2);
-    expect(listener.mock.calls).toEqual([[B, 'open']]);
+    expect(listener.mock.calls).toEqual([[B, 'open', 'local']]);
   });
 
   it('reports changes of a breaker created before the listener subscribed', async () => {
@@ -106,7 +106,7 @@ describe(CircuitBreakerService.name, () => {
     const listener = vi.fn<BreakerStateListener>();
     service.onStateChange(listener);
     await failAttempts(breaker, 2);
-    expect(listener).toHaveBeenCalledExactlyOnceWith(A, 'open');
+    expect(listener).toHaveBeenCalledExactlyOnceWith(A, 'open', 'local');
   });
 
   it('warns once, naming the backend and the cool-down, when a breaker opens', async () => {
@@ -132,7 +132,7 @@ describe(CircuitBreakerService.name, () => {
     breaker.reset();
     expect(warn).not.toHaveBeenCalled();
     expect(log.mock.calls).toEqual([[naming(A, 'closed')]]);
-    expect(listener.mock.calls).toEqual([[A, 'closed']]);
+    expect(listener.mock.calls).toEqual([[A, 'closed', 'local']]);
   });
 
   it('logs nothing while failures stay below --breaker-failures', async () => {

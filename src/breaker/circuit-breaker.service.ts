@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { formatDuration } from '../config/duration.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
-import { type BreakerState, UpstreamBreaker } from './upstream-breaker.js';
+import { type BreakerState, type StateOrigin, UpstreamBreaker } from './upstream-breaker.js';
 
-export type BreakerStateListener = (backend: string, state: BreakerState) => void;
+export type BreakerStateListener = (backend: string, state: BreakerState, origin: StateOrigin) => void;
 
 /**
  * One circuit breaker per backend, configured by --breaker-failures and --breaker-cooldown.
@@ -15,6 +15,7 @@ export class CircuitBreakerService {
   private readonly logger = new Logger('CircuitBreaker');
   private readonly breakers = new Map<string, UpstreamBreaker>();
   private readonly listeners: BreakerStateListener[] = [];
+  private probesGated = false;
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
 
@@ -23,7 +24,8 @@ export class CircuitBreakerService {
     let breaker = this.breakers.get(backend);
     if (!breaker) {
       breaker = new UpstreamBreaker({ failures: this.config.breakerFailures, cooldownMs: this.config.breakerCooldownMs });
-      breaker.onStateChange((state) => this.announce(backend, state));
+      breaker.onStateChange((state, origin) => this.announce(backend, state, origin));
+      if (this.probesGated) breaker.gateProbes();
       this.breakers.set(backend, breaker);
     }
     return breaker;
@@ -33,23 +35,35 @@ export class CircuitBreakerService {
     this.listeners.push(listener);
   }
 
-  private announce(backend: string, state: BreakerState): void {
+  /** In a cluster: every breaker, now and later, waits for the cluster's probe lease before probing (see ClusterBreakerSync). */
+  gateProbes(): void {
+    this.probesGated = true;
+    for (const breaker of this.breakers.values()) breaker.gateProbes();
+  }
+
+  /** Every breaker, by backend URL. */
+  all(): ReadonlyMap<string, UpstreamBreaker> {
+    return this.breakers;
+  }
+
+  private announce(backend: string, state: BreakerState, origin: StateOrigin): void {
     const cooldown = formatDuration(this.config.breakerCooldownMs);
+    const told = origin === 'cluster' ? ' (told by the cluster)' : '';
     switch (state) {
       case 'open':
-        this.logger.warn(`${backend}: circuit open, out of rotation; one probe request after ${cooldown}`);
+        this.logger.warn(`${backend}: circuit open${told}, out of rotation; one probe request after ${cooldown}`);
         break;
       case 'half-open':
         this.logger.log(`${backend}: circuit half-open, probing with one request`);
         break;
       case 'closed':
-        this.logger.log(`${backend}: circuit closed, back in rotation`);
+        this.logger.log(`${backend}: circuit closed${told}, back in rotation`);
         break;
       default: {
         const unexpected: never = state;
         throw new Error(`unknown breaker state ${String(unexpected)}`);
       }
     }
-    for (const listener of this.listeners) listener(backend, state);
+    for (const listener of this.listeners) listener(backend, state, origin);
   }
 }

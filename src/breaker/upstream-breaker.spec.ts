@@ -212,7 +212,7 @@ describe(UpstreamBreaker.name, () => {
     await openAndCoolDown();
     breaker.begin().succeed();
     await flush();
-    expect(listener.mock.calls).toEqual([['open'], ['half-open'], ['closed']]);
+    expect(listener.mock.calls).toEqual([['open', 'local'], ['half-open', 'local'], ['closed', 'local']]);
   });
 
   it('reports nothing while failures stay below the threshold', async () => {
@@ -237,7 +237,7 @@ describe(UpstreamBreaker.name, () => {
       breaker.onStateChange(listener);
       breaker.reset();
       await flush();
-      expect(listener.mock.calls).toEqual([['closed']]);
+      expect(listener.mock.calls).toEqual([['closed', 'local']]);
     });
 
     it('tells listeners nothing when the breaker is already closed', async () => {
@@ -288,7 +288,7 @@ describe(UpstreamBreaker.name, () => {
       await flush();
       expect(breaker.state).toBe('closed');
       expect(breaker.canTakeTraffic).toBe(true);
-      expect(listener.mock.calls).toEqual([['closed']]);
+      expect(listener.mock.calls).toEqual([['closed', 'local']]);
     });
 
     it('does not count the failure of an attempt begun before the reset towards opening again', async () => {
@@ -299,6 +299,83 @@ describe(UpstreamBreaker.name, () => {
       slow.fail(new Error('timed out'));
       await flush();
       expect(breaker.state).toBe('closed');
+    });
+  });
+
+  describe('in a cluster', () => {
+    it('holdOpen() takes a closed breaker out of rotation for the time given, reported as open from the cluster', () => {
+      const listener = vi.fn();
+      breaker.onStateChange(listener);
+      breaker.holdOpen(4_000);
+      expect([breaker.state, breaker.origin, breaker.canTakeTraffic]).toEqual(['open', 'cluster', false]);
+      expect(listener.mock.calls).toEqual([['open', 'cluster']]);
+      expect(breaker.probeDueAt).toBe(start + 4_000);
+    });
+
+    it('lets no probe through after a hold ends until the cluster grants this instance the probe', () => {
+      breaker.holdOpen(4_000);
+      vi.advanceTimersByTime(4_000);
+      expect(breaker.canTakeTraffic).toBe(false);
+      breaker.permitProbe();
+      expect(breaker.canTakeTraffic).toBe(true);
+    });
+
+    it("closes a held breaker when its probe succeeds, and says so as this instance's finding", () => {
+      const listener = vi.fn();
+      breaker.holdOpen(1_000);
+      breaker.onStateChange(listener);
+      vi.advanceTimersByTime(1_000);
+      breaker.permitProbe();
+      const probe = breaker.begin();
+      expect([breaker.state, breaker.canTakeTraffic]).toEqual(['half-open', false]);
+      probe.succeed();
+      expect([breaker.state, breaker.origin, breaker.canTakeTraffic]).toEqual(['closed', 'local', true]);
+      expect(listener.mock.calls).toEqual([
+        ['half-open', 'local'],
+        ['closed', 'local'],
+      ]);
+    });
+
+    it('re-opens a held breaker for a whole cool-down when its probe fails', () => {
+      breaker.holdOpen(1_000);
+      vi.advanceTimersByTime(1_000);
+      breaker.permitProbe();
+      breaker.begin().fail(new Error('ECONNREFUSED'));
+      expect([breaker.state, breaker.origin, breaker.canTakeTraffic]).toEqual(['open', 'local', false]);
+      expect(breaker.probeDueAt).toBe(Date.now() + COOLDOWN_MS);
+    });
+
+    it('gives an attempt at a held breaker that is not the probe no say (panic routing)', () => {
+      breaker.holdOpen(4_000);
+      breaker.begin().succeed();
+      expect(breaker.state).toBe('open');
+    });
+
+    it('reset() from the cluster ends a hold, reported as closed from the cluster', () => {
+      const listener = vi.fn();
+      breaker.holdOpen(4_000);
+      breaker.onStateChange(listener);
+      breaker.reset('cluster');
+      expect([breaker.state, breaker.origin, breaker.canTakeTraffic]).toEqual(['closed', 'cluster', true]);
+      expect(listener.mock.calls).toEqual([['closed', 'cluster']]);
+    });
+
+    it("with gated probes, an opened breaker waits past its cool-down for the cluster's lease", async () => {
+      breaker.gateProbes();
+      await openAndCoolDown();
+      expect(breaker.canTakeTraffic).toBe(false);
+      breaker.permitProbe();
+      expect(breaker.canTakeTraffic).toBe(true);
+    });
+
+    it('a lease granted for one opening does not carry over to the next', async () => {
+      breaker.gateProbes();
+      await openAndCoolDown();
+      breaker.permitProbe();
+      breaker.begin().fail(new Error('still down'));
+      await flush();
+      vi.advanceTimersByTime(COOLDOWN_MS);
+      expect([breaker.state, breaker.canTakeTraffic]).toEqual(['open', false]);
     });
   });
 });

@@ -3,6 +3,11 @@ import { CircuitBreakerPolicy, CircuitState, circuitBreaker, ConsecutiveBreaker,
 /** A breaker's state as the gateway reports it (cockatiel numbers its states differently). */
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
+/** Where a state came from: this instance's own traffic or checks, or another member of the cluster. */
+export type StateOrigin = 'local' | 'cluster';
+
+export type BreakerStateListener = (state: BreakerState, origin: StateOrigin) => void;
+
 /** A failure that counts against a backend: refused, reset, timed out, or a status in --breaker-statuses from it. */
 export class UpstreamFailure extends Error {
   constructor(cause: unknown) {
@@ -66,6 +71,23 @@ export class UpstreamBreaker {
   private epoch = 0;
   /** True while reset() passes through cockatiel's Isolated state, which nobody should hear about. */
   private isolating = false;
+  private readonly listeners: BreakerStateListener[] = [];
+
+  /** Where the current state came from. */
+  origin: StateOrigin = 'local';
+  /**
+   * Held open by the cluster (another instance's breaker opened) until this time (epoch ms); 0
+   * when not held. Kept beside cockatiel's policy, which stays as it was: the hold overrides it.
+   */
+  private heldUntil = 0;
+  /** This instance's probe of a held breaker is out. */
+  private heldProbeOut = false;
+  /**
+   * In a cluster, a cooled-down breaker waits for the cluster's probe lease before it lets its
+   * probe through (one probe for the whole cluster); the coordinator grants it. Alone, never gated.
+   */
+  private probesGated = false;
+  private probePermitted = false;
 
   /** --breaker-failures=0: the breaker stays closed and counts nothing. */
   private readonly off: boolean;
@@ -79,55 +101,139 @@ export class UpstreamBreaker {
       breaker: this.consecutiveFailures,
     });
     this.policy.onBreak(() => {
-      if (!this.isolating) this.openedAt = Date.now();
+      if (this.isolating) return;
+      this.openedAt = Date.now();
+      this.probePermitted = false;
     });
     // Every change counts, the transient Isolated one included: it makes attempts begun before a
     // reset stale, so a probe still out when its backend was reset cannot re-open the breaker.
-    this.policy.onStateChange(() => this.epoch++);
-  }
-
-  get state(): BreakerState {
-    return toBreakerState(this.policy.state);
-  }
-
-  /** Subscribes to state changes; cockatiel emits each change once. */
-  onStateChange(listener: (state: BreakerState) => void): void {
     this.policy.onStateChange((state) => {
-      if (!this.isolating) listener(toBreakerState(state));
+      this.epoch++;
+      // While the cluster holds the breaker, the hold is its state; the policy's changes are not news.
+      if (this.isolating || this.heldUntil !== 0) return;
+      this.origin = 'local';
+      this.emit(toBreakerState(state));
     });
   }
 
+  get state(): BreakerState {
+    if (this.heldUntil !== 0) return this.heldProbeOut ? 'half-open' : 'open';
+    return toBreakerState(this.policy.state);
+  }
+
+  /** Subscribes to state changes; each change is heard once, with where it came from. */
+  onStateChange(listener: BreakerStateListener): void {
+    this.listeners.push(listener);
+  }
+
   /**
-   * Closes the breaker from any state, because something more reliable than the traffic (the
-   * active health checks) says the backend is fine. Listeners hear one change, to closed; a closed
-   * breaker is left alone, its failure count included.
+   * Closes the breaker from any state, because something more reliable than the traffic says the
+   * backend is fine: the active health checks, or the cluster's probe (origin `cluster`). Listeners
+   * hear one change, to closed; a closed breaker is left alone, its failure count included.
    */
-  reset(): void {
-    if (this.policy.state === CircuitState.Closed) return;
-    // cockatiel has no public close(); isolating and releasing at once reaches Closed while keeping
-    // this policy, and with it every listener.
-    this.isolating = true;
-    let isolation: IDisposable;
-    try {
-      isolation = this.policy.isolate();
-    } finally {
-      this.isolating = false;
-    }
-    // Otherwise the failures that opened the breaker would still count, and the next one re-open it.
-    this.consecutiveFailures.success();
-    isolation.dispose();
+  reset(origin: StateOrigin = 'local'): void {
+    if (this.state === 'closed') return;
+    this.endHold();
+    this.origin = origin;
+    if (this.policy.state !== CircuitState.Closed) this.closePolicyQuietly();
+    this.epoch++;
+    this.emit('closed');
+  }
+
+  /**
+   * Another member of the cluster saw this backend fail: out of rotation here too for the rest of
+   * its cool-down (`remainingMs`), after which one probe for the whole cluster decides.
+   */
+  holdOpen(remainingMs: number): void {
+    if (this.off) return;
+    const before = this.state;
+    this.heldUntil = Date.now() + Math.max(0, remainingMs);
+    this.heldProbeOut = false;
+    this.probePermitted = false;
+    this.origin = 'cluster';
+    // Attempts begun before the hold report nothing: they would re-open or close it with old news.
+    this.epoch++;
+    if (before !== 'open') this.emit('open');
+  }
+
+  /** From now on a cooled-down breaker lets its probe through only once permitProbe() is called. */
+  gateProbes(): void {
+    this.probesGated = true;
+  }
+
+  /** This instance holds the cluster's probe lease (or must decide alone): the next attempt may probe. */
+  permitProbe(): void {
+    this.probePermitted = true;
+  }
+
+  /** When the current opening's cool-down ends (epoch ms); undefined unless the breaker is open. */
+  get probeDueAt(): number | undefined {
+    if (this.heldUntil !== 0) return this.heldProbeOut ? undefined : this.heldUntil;
+    return this.policy.state === CircuitState.Open ? this.openedAt + this.cooldownMs : undefined;
   }
 
   /** Whether an attempt may start now; if the breaker is open and cooled down, that attempt is the probe. */
   get canTakeTraffic(): boolean {
+    if (this.heldUntil !== 0) return !this.heldProbeOut && this.probePermitted && Date.now() >= this.heldUntil;
     switch (this.policy.state) {
       case CircuitState.Closed:
         return true;
       case CircuitState.Open:
-        return Date.now() - this.openedAt >= this.cooldownMs;
+        return Date.now() - this.openedAt >= this.cooldownMs && (this.probePermitted || !this.probesGated);
       default:
         return false;
     }
+  }
+
+  /** The probe of a held breaker answered: closed, as after any successful probe. */
+  heldProbeSucceeded(): void {
+    this.endHold();
+    this.origin = 'local';
+    if (this.policy.state !== CircuitState.Closed) this.closePolicyQuietly();
+    this.epoch++;
+    this.emit('closed');
+  }
+
+  /** The probe of a held breaker failed: open again, for a whole cool-down, by this instance's own finding. */
+  heldProbeFailed(): void {
+    this.heldUntil = Date.now() + this.cooldownMs;
+    this.heldProbeOut = false;
+    this.probePermitted = false;
+    this.origin = 'local';
+    this.epoch++;
+    this.emit('open');
+  }
+
+  private startHeldProbe(): BreakerAttempt {
+    this.heldProbeOut = true;
+    this.probePermitted = false;
+    this.origin = 'local';
+    this.epoch++;
+    this.emit('half-open');
+    return new HeldProbeAttempt(this, this.epoch);
+  }
+
+  private endHold(): void {
+    this.heldUntil = 0;
+    this.heldProbeOut = false;
+    this.probePermitted = false;
+  }
+
+  /** cockatiel has no public close(): isolating and releasing at once reaches Closed while keeping this policy. */
+  private closePolicyQuietly(): void {
+    this.isolating = true;
+    try {
+      const isolation: IDisposable = this.policy.isolate();
+      // Otherwise the failures that opened the breaker would still count, and the next one re-open it.
+      this.consecutiveFailures.success();
+      isolation.dispose();
+    } finally {
+      this.isolating = false;
+    }
+  }
+
+  private emit(state: BreakerState): void {
+    for (const listener of this.listeners) listener(state, this.origin);
   }
 
   /**
@@ -137,6 +243,7 @@ export class UpstreamBreaker {
    */
   begin(): BreakerAttempt {
     if (this.off) return UNREPORTED_ATTEMPT;
+    if (this.heldUntil !== 0) return this.canTakeTraffic ? this.startHeldProbe() : UNREPORTED_ATTEMPT;
     // The usual case: a closed breaker only counts, so the attempt needs no execution of its own.
     if (this.policy.state === CircuitState.Closed) return new ClosedAttempt(this, this.epoch);
     if (!this.canTakeTraffic) return UNREPORTED_ATTEMPT;
@@ -197,6 +304,36 @@ class ClosedAttempt implements BreakerAttempt {
     this.settle();
   }
 
+  private settle(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    return !this.breaker.changedSince(this.startedIn);
+  }
+}
+
+/** The probe of a breaker the cluster holds open: decided here, since cockatiel's policy never opened. */
+class HeldProbeAttempt implements BreakerAttempt {
+  private settled = false;
+
+  constructor(
+    private readonly breaker: UpstreamBreaker,
+    private readonly startedIn: number,
+  ) {}
+
+  succeed(): void {
+    if (this.settle()) this.breaker.heldProbeSucceeded();
+  }
+
+  fail(): void {
+    if (this.settle()) this.breaker.heldProbeFailed();
+  }
+
+  /** As with cockatiel's probe: an abandoned probe proved nothing, so the breaker stays open. */
+  abandon(): void {
+    this.fail();
+  }
+
+  /** True the first time only, and only while the breaker is still where this probe left it. */
   private settle(): boolean {
     if (this.settled) return false;
     this.settled = true;

@@ -16,8 +16,11 @@ export interface SharedStore {
   removeIf(key: string, value: string): Promise<void>;
   /** Sends to every other member of the cluster subscribed to `channel` (and, harmlessly, to this one). */
   publish(channel: string, message: string): Promise<void>;
-  /** Hears every message on `channel`, from any member, for as long as the gateway runs. */
-  subscribe(channel: string, listener: (message: string) => void): void;
+  /**
+   * Hears every message on `channel`, from any member, for as long as the gateway runs (through
+   * outages: the subscription is renewed). Resolves once the store has confirmed it; never rejects.
+   */
+  subscribe(channel: string, listener: (message: string) => void): Promise<void>;
 }
 
 export interface StoredValue {
@@ -25,5 +28,5 @@ export interface StoredValue {
   readonly ttlMs: number;
 }
 
-/** The shared store's DI token; provided as `undefined` when the gateway is alone (no --redis-url, one worker). */
+/** The shared store's DI token; provided as `null` when the gateway is alone (no --redis-url, one worker). */
 export const SHARED_STORE = Symbol('SharedStore');

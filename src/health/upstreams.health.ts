@@ -7,7 +7,7 @@ import { UpstreamPool } from '../balancer/upstream-pool.js';
  * traffic is `degraded` while another still can (the gateway keeps serving, Terminus answers 200),
  * and `down` when none can (Terminus answers 503). Each entry also shows the two signals behind
  * `available`, its circuit breaker and its active health checks, so an operator can tell which one
- * took it out.
+ * took it out, and whether this instance decided it or another instance of the cluster (`local`, `cluster`).
  */
 @Injectable()
 export class UpstreamsHealthIndicator {
@@ -25,7 +25,9 @@ export class UpstreamsHealthIndicator {
       const details = {
         available: upstream.isAvailable(),
         breaker: upstream.breaker.state,
+        breakerOrigin: upstream.breaker.origin,
         health: upstream.healthy ? 'healthy' : 'unhealthy',
+        healthOrigin: upstream.healthOrigin,
       };
       Object.assign(
         result,

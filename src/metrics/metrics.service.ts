@@ -3,6 +3,9 @@ import { Injectable } from '@nestjs/common';
 /** Breaker state as /metrics reports it. */
 export type BackendState = 'closed' | 'open' | 'half-open';
 
+/** Where a state came from: this instance, or another member of the cluster (--redis-url, --workers). */
+export type StateOrigin = 'local' | 'cluster';
+
 /** The active health checks' verdict as /metrics reports it. */
 export type BackendHealth = 'healthy' | 'unhealthy';
 
@@ -41,6 +44,9 @@ export class BackendCounters {
   state: BackendState = 'closed';
   /** Stays healthy while health checks are off (--health-check-interval=0). */
   health: BackendHealth = 'healthy';
+  /** Where the breaker state and the health verdict came from. */
+  breakerOrigin: StateOrigin = 'local';
+  healthOrigin: StateOrigin = 'local';
   /** Breaker state changes so far, by the state entered. */
   readonly transitions: Record<BackendState, number> = { closed: 0, open: 0, 'half-open': 0 };
   /** When its breaker state or health last changed (epoch ms); the gateway's start until then. */
@@ -119,17 +125,19 @@ export class MetricsService {
   }
 
   /** A backend's breaker changed state. */
-  breakerChanged(backend: string, state: BackendState): void {
+  breakerChanged(backend: string, state: BackendState, origin: StateOrigin = 'local'): void {
     const counters = this.backend(backend);
     counters.state = state;
+    counters.breakerOrigin = origin;
     counters.transitions[state]++;
     counters.since = Date.now();
   }
 
   /** A backend's active health checks changed their verdict. */
-  healthChanged(backend: string, healthy: boolean): void {
+  healthChanged(backend: string, healthy: boolean, origin: StateOrigin = 'local'): void {
     const counters = this.backend(backend);
     counters.health = healthy ? 'healthy' : 'unhealthy';
+    counters.healthOrigin = origin;
     counters.since = Date.now();
   }
 
@@ -147,7 +155,7 @@ export class MetricsService {
       rateLimited: this.rateLimited,
       retries: this.retries,
       panicRouted: this.panicRouted,
-      backends: [...this.backends.values()].map(({ url, requests, responses, errors, inFlight, state, health }) => ({
+      backends: [...this.backends.values()].map(({ url, requests, responses, errors, inFlight, state, health, breakerOrigin, healthOrigin }) => ({
         url,
         requests,
         responses,
@@ -155,6 +163,8 @@ export class MetricsService {
         inFlight,
         state,
         health,
+        breakerOrigin,
+        healthOrigin,
       })),
     };
   }

@@ -55,7 +55,10 @@ export class PrometheusExporter {
 
   async render(): Promise<PrometheusExposition> {
     // Only a gateway with --redis-url has these; it says so once its limiter is built.
-    if (this.metrics.redis && !this.redisRegistered) this.registerRedisMetrics();
+    if (this.metrics.redis && !this.redisRegistered) {
+      this.registerRedisMetrics();
+      this.registerOriginMetrics();
+    }
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 
@@ -121,6 +124,24 @@ export class PrometheusExporter {
   }
 
   private redisRegistered = false;
+
+  /** Only a gateway in a cluster learns states from elsewhere; alone, every state is local and this says nothing. */
+  private registerOriginMetrics(): void {
+    const metrics = this.metrics;
+    new Gauge({
+      name: 'gateway_backend_state_from_cluster',
+      help: 'Whether a backend\'s current breaker state or health verdict was decided by another instance of the cluster (1) or by this one (0).',
+      labelNames: ['backend', 'signal'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const { url, breakerOrigin, healthOrigin } of metrics.allBackends()) {
+          this.set({ backend: url, signal: 'breaker' }, breakerOrigin === 'cluster' ? 1 : 0);
+          this.set({ backend: url, signal: 'health' }, healthOrigin === 'cluster' ? 1 : 0);
+        }
+      },
+    });
+  }
 
   private registerRedisMetrics(): void {
     this.redisRegistered = true;

@@ -1,4 +1,4 @@
-import type { BackendHealth, BackendState } from '../metrics/metrics.service.js';
+import type { BackendHealth, BackendState, StateOrigin } from '../metrics/metrics.service.js';
 import type { RecentSummary } from '../metrics/recent-stats.js';
 
 /**
@@ -37,6 +37,10 @@ export interface BackendStatus {
   readonly availability: BackendAvailability;
   readonly breaker: BackendState;
   readonly health: BackendHealth;
+  /** Where the breaker state came from: this instance's traffic, or another instance of the cluster. */
+  readonly breakerOrigin: StateOrigin;
+  /** Where the health verdict came from: this instance's checks, or another instance's (one checks per interval). */
+  readonly healthOrigin: StateOrigin;
   /** When its breaker state or health last changed (epoch ms); the gateway's start until then. */
   readonly since: number;
   /** Null until one of its tries fails. */

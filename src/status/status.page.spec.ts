@@ -12,6 +12,8 @@ function backend(overrides: Partial<BackendStatus> & Pick<BackendStatus, 'url'>)
     availability: 'up',
     breaker: 'closed',
     health: 'healthy',
+    breakerOrigin: 'local',
+    healthOrigin: 'local',
     since: Date.parse(GENERATED_AT) - 65_000,
     lastError: null,
     inFlight: 0,

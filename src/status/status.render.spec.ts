@@ -36,6 +36,8 @@ const view: StatusView = {
       availability: 'down',
       breaker: 'open',
       health: 'healthy',
+      breakerOrigin: 'local',
+      healthOrigin: 'local',
       since: NOW - 192_000,
       lastError: { reason: 'ECONNREFUSED', at: NOW - 12_000 },
       inFlight: 0,
@@ -47,6 +49,8 @@ const view: StatusView = {
       availability: 'up',
       breaker: 'closed',
       health: 'healthy',
+      breakerOrigin: 'local',
+      healthOrigin: 'local',
       // The day before generatedAt.
       since: Date.parse('2026-11-25T23:00:00Z'),
       lastError: null,

@@ -111,6 +111,11 @@ export function renderBackendHeader(): string {
   return `<tr>${columns.map(([label, title]) => `<th scope="col" title="${title}">${label}</th>`).join('')}</tr>`;
 }
 
+/** Marks a state another member of the cluster decided (its breaker opened there, or it ran the check). */
+export function fromCluster(origin: BackendStatus['breakerOrigin']): string {
+  return origin === 'cluster' ? ' <small title="decided by another instance of the cluster">(cluster)</small>' : '';
+}
+
 /** One backend's row: its state in words (and colour) and for how long, its last minute, its totals, its last error. */
 export function renderBackendRow(backend: BackendStatus, nowMs: number): string {
   const { availability, breaker, health, lastError, lastMinute, totals } = backend;
@@ -122,7 +127,7 @@ export function renderBackendRow(backend: BackendStatus, nowMs: number): string 
     `<tr class="${availability}" data-backend="${url}">` +
     `<td class="url">${url}</td>` +
     `<td class="status"><span class="badge ${availability}">${availability}</span></td>` +
-    `<td class="${breaker}">${breaker}</td><td class="${health}">${health}</td>` +
+    `<td class="${breaker}">${breaker}${fromCluster(backend.breakerOrigin)}</td><td class="${health}">${health}${fromCluster(backend.healthOrigin)}</td>` +
     `<td class="since">${formatDuration(nowMs - backend.since)} <small>since ${formatClock(backend.since, nowMs)}</small></td>` +
     `<td>${formatCount(backend.inFlight)}</td>` +
     `<td>${formatRate(lastMinute.requestsPerSecond)}</td><td>${formatRate(lastMinute.errorsPerSecond)}</td>` +
@@ -162,6 +167,7 @@ export const RENDER_SOURCE = [
   formatClock,
   renderGatewayTiles,
   renderBackendHeader,
+  fromCluster,
   renderBackendRow,
   renderBackendRows,
   renderPanicNotice,

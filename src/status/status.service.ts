@@ -26,6 +26,8 @@ export class StatusService {
         availability: backendAvailability(backend.state, backend.health),
         breaker: backend.state,
         health: backend.health,
+        breakerOrigin: backend.breakerOrigin,
+        healthOrigin: backend.healthOrigin,
         since: backend.since,
         lastError: backend.lastError === undefined ? null : { reason: backend.lastError, at: backend.lastErrorAt },
         inFlight: backend.inFlight,

@@ -47,7 +47,7 @@ describe(ActiveHealthChecker.name, () => {
       [`--backends=${A},${B}`, `--health-check-interval=${INTERVAL_MS}ms`, '--health-check-fall=3', '--health-check-rise=2', ...flags],
       {},
     );
-    return new ActiveHealthChecker(config, { upstreams: [a, b] } as unknown as UpstreamPool, probe);
+    return new ActiveHealthChecker(config, { upstreams: [a, b] } as unknown as UpstreamPool, probe, null);
   }
 
   /** Runs `rounds` rounds of checks, as the timer would. */
@@ -227,8 +227,8 @@ describe(ActiveHealthChecker.name, () => {
     probe.script(a, false, false, false, false, false, true, true, true, true);
     await rounds(9);
     const expected = [
-      [a, false],
-      [a, true],
+      [a, false, 'local'],
+      [a, true, 'local'],
     ];
     expect(first.mock.calls).toEqual(expected);
     expect(second.mock.calls).toEqual(expected);

@@ -1,18 +1,32 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { StateOrigin } from '../../breaker/upstream-breaker.js';
+import { SHARED_STORE, type SharedStore } from '../../cluster/shared-store.js';
 import type { Upstream } from '../upstream.js';
 import { UpstreamPool } from '../upstream-pool.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
 import { HealthProbe } from './health-probe.js';
 
 /** Hears each transition once; the composition root wires it (metrics, and a rise closes the breaker). */
-export type HealthChangeListener = (upstream: Upstream, healthy: boolean) => void;
+export type HealthChangeListener = (upstream: Upstream, healthy: boolean, origin: StateOrigin) => void;
 
 /** One backend's run of identical results, and whether a check of it is out. */
 class CheckHistory {
   passesInARow = 0;
   failuresInARow = 0;
   checking = false;
+  /** The last cluster result applied (`<check id>:<1|0>`), so one result is never counted twice. */
+  lastShared: string | undefined;
 }
+
+/** One check's result, and whether this instance made the check or read another's. */
+interface CheckResult {
+  readonly passed: boolean;
+  readonly origin: StateOrigin;
+}
+
+const checkLeaseKey = (upstream: Upstream) => `check-lease:${upstream.url}`;
+const checkResultKey = (upstream: Upstream) => `check:${upstream.url}`;
 
 /**
  * Active health checks, HAProxy-style: every --health-check-interval each backend is probed;
@@ -20,6 +34,11 @@ class CheckHistory {
  * row put it back. Backends start healthy. Transitions are logged once here and handed to
  * listeners (see GatewayObservers: metrics, and the breaker closed on a rise), so this class never
  * knows who reacts to them.
+ *
+ * In a cluster (the shared store: Redis, or the workers' primary), the checks are not multiplied
+ * by the number of instances: each interval, the instance that takes a backend's lease checks it
+ * and stores the result; the others read and count that result as their own (rise and fall apply
+ * to the same sequence everywhere). A store that does not answer leaves each instance to check alone.
  */
 @Injectable()
 export class ActiveHealthChecker implements OnModuleInit, OnModuleDestroy {
@@ -29,11 +48,13 @@ export class ActiveHealthChecker implements OnModuleInit, OnModuleDestroy {
   /** Aborted when the gateway stops: ends the checks in flight and silences their results. */
   private readonly stopping = new AbortController();
   private timer: NodeJS.Timeout | undefined;
+  private readonly self = randomUUID();
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly pool: UpstreamPool,
     @Inject(HealthProbe) private readonly probe: HealthProbe,
+    @Inject(SHARED_STORE) private readonly store: SharedStore | null,
   ) {}
 
   onModuleInit(): void {
@@ -67,41 +88,79 @@ export class ActiveHealthChecker implements OnModuleInit, OnModuleDestroy {
     const history = this.historyOf(upstream);
     if (history.checking || this.stopping.signal.aborted) return;
     history.checking = true;
-    let passed: boolean;
+    let result: CheckResult | undefined;
     try {
-      passed = await this.probe.check(upstream, this.stopping.signal);
-    } catch {
-      // The seam promises never to reject; a probe that does anyway has not seen a healthy backend.
-      passed = false;
+      result = this.store ? await this.checkInCluster(upstream, history, this.store) : { passed: await this.probeOnce(upstream), origin: 'local' };
     } finally {
       history.checking = false;
     }
-    // A check cut short by shutdown says nothing about the backend.
-    if (this.stopping.signal.aborted) return;
-    if (passed) this.recordPass(upstream, history);
-    else this.recordFailure(upstream, history);
+    // A check cut short by shutdown says nothing about the backend; undefined: no new result in the cluster yet.
+    if (this.stopping.signal.aborted || !result) return;
+    if (result.passed) this.recordPass(upstream, history, result.origin);
+    else this.recordFailure(upstream, history, result.origin);
   }
 
-  private recordPass(upstream: Upstream, history: CheckHistory): void {
+  private async probeOnce(upstream: Upstream): Promise<boolean> {
+    try {
+      return await this.probe.check(upstream, this.stopping.signal);
+    } catch {
+      // The seam promises never to reject; a probe that does anyway has not seen a healthy backend.
+      return false;
+    }
+  }
+
+  /** Checks the backend if this instance takes the interval's lease, else reads the result of the one that did. */
+  private async checkInCluster(upstream: Upstream, history: CheckHistory, store: SharedStore): Promise<CheckResult | undefined> {
+    const interval = this.config.healthCheckIntervalMs;
+    let leader: boolean;
+    try {
+      // A little shorter than the interval, so the lease is free again when the next round starts.
+      leader = !store.available || (await store.put(checkLeaseKey(upstream), this.self, interval * 0.9, true));
+    } catch {
+      leader = true;
+    }
+    if (leader) {
+      const passed = await this.probeOnce(upstream);
+      const shared = `${randomUUID()}:${passed ? 1 : 0}`;
+      history.lastShared = shared;
+      store.put(checkResultKey(upstream), shared, interval * 3).catch(() => undefined);
+      return { passed, origin: 'local' };
+    }
+    let stored;
+    try {
+      stored = await store.read(checkResultKey(upstream));
+    } catch {
+      return { passed: await this.probeOnce(upstream), origin: 'local' };
+    }
+    if (!stored || stored.value === history.lastShared) return undefined;
+    history.lastShared = stored.value;
+    return { passed: stored.value.endsWith(':1'), origin: 'cluster' };
+  }
+
+  private recordPass(upstream: Upstream, history: CheckHistory, origin: StateOrigin): void {
     history.failuresInARow = 0;
     history.passesInARow++;
     if (upstream.healthy || history.passesInARow < this.config.healthCheckRise) return;
     upstream.healthy = true;
-    this.logger.log(`${upstream.url}: health checks passing (${history.passesInARow} in a row), back in rotation`);
-    this.announce(upstream, true);
+    upstream.healthOrigin = origin;
+    const told = origin === 'cluster' ? ' (checked by another instance)' : '';
+    this.logger.log(`${upstream.url}: health checks passing (${history.passesInARow} in a row${told}), back in rotation`);
+    this.announce(upstream, true, origin);
   }
 
-  private recordFailure(upstream: Upstream, history: CheckHistory): void {
+  private recordFailure(upstream: Upstream, history: CheckHistory, origin: StateOrigin): void {
     history.passesInARow = 0;
     history.failuresInARow++;
     if (!upstream.healthy || history.failuresInARow < this.config.healthCheckFall) return;
     upstream.healthy = false;
-    this.logger.warn(`${upstream.url}: health checks failing (${history.failuresInARow} in a row), out of rotation`);
-    this.announce(upstream, false);
+    upstream.healthOrigin = origin;
+    const told = origin === 'cluster' ? ' (checked by another instance)' : '';
+    this.logger.warn(`${upstream.url}: health checks failing (${history.failuresInARow} in a row${told}), out of rotation`);
+    this.announce(upstream, false, origin);
   }
 
-  private announce(upstream: Upstream, healthy: boolean): void {
-    for (const listener of this.listeners) listener(upstream, healthy);
+  private announce(upstream: Upstream, healthy: boolean, origin: StateOrigin): void {
+    for (const listener of this.listeners) listener(upstream, healthy, origin);
   }
 
   private historyOf(upstream: Upstream): CheckHistory {
