@@ -51,6 +51,25 @@ describe('the Redis sliding window (a real redis-server)', () => {
     expect(records[5].timeToBlockExpire).toBe(1);
   });
 
+  it('does not count hits whose call timed out while Redis was frozen, once it resumes', async () => {
+    next();
+    const client = await ready(new Redis(redis.url, { enableOfflineQueue: false, commandTimeout: 50, maxRetriesPerRequest: 0 }));
+    clients.push(client);
+    const store = new RedisSlidingWindowStorage(client, prefix);
+    await store.increment('10.0.0.1', 10_000, 5, 0, 'default'); // one that counts, before the freeze
+    redis.freeze();
+    try {
+      const late = await Promise.allSettled([1, 2, 3].map(() => store.increment('10.0.0.1', 10_000, 5, 0, 'default')));
+      expect(late.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected', 'rejected']);
+      await sleep(100); // well past every deadline
+    } finally {
+      redis.thaw();
+    }
+    await sleep(100); // Redis runs what was queued in its socket meanwhile
+    const check = await storage();
+    expect((await check.increment('10.0.0.1', 10_000, 5, 0, 'default')).totalHits).toBe(2);
+  });
+
   it('counts one limit for every instance sharing the prefix, and separately per client', async () => {
     next();
     const instances = await Promise.all([storage(), storage(), storage()]);

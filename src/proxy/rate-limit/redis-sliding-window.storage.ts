@@ -13,8 +13,14 @@ import { BUCKETS_PER_WINDOW, seconds } from './sliding-window.storage.js';
  * accepted hits, as in the embedded store. Time is Redis's own (TIME), never an instance's clock.
  * Refused hits are not recorded. One round trip: the whole decision is this script.
  *
- * KEYS[1] the client's key; ARGV: ttl ms, limit, block duration ms, buckets per window.
- * Returns { total hits, ms until the count drops, blocked (0/1), ms until a hit is accepted again, Redis's time (ms) }.
+ * A call that reaches Redis after its caller gave up on it (Redis was frozen or overloaded, the
+ * command waited in its socket) is not recorded: the caller already decided locally, and counting
+ * it again when Redis resumes would charge the client twice.
+ *
+ * KEYS[1] the client's key; ARGV: ttl ms, limit, block duration ms, buckets per window, the caller's
+ * deadline on Redis's clock (ms; 0: none).
+ * Returns { total hits, ms until the count drops, blocked (0/1), ms until a hit is accepted again, Redis's time (ms) },
+ * or { -1, 0, 0, 0, Redis's time } past the deadline.
  */
 const SLIDING_WINDOW_HIT = `
 local key = KEYS[1]
@@ -23,6 +29,8 @@ local limit = tonumber(ARGV[2])
 local block = tonumber(ARGV[3])
 local width = ttl / tonumber(ARGV[4])
 ${LUA_NOW_MS}
+local deadline = tonumber(ARGV[5])
+if deadline > 0 and now > deadline then return { -1, 0, 0, 0, now } end
 local current = math.floor(now / width)
 local fields = redis.call('HGETALL', key)
 local total, oldestHit, blockedUntil = 0, nil, 0
@@ -70,7 +78,7 @@ return { total + 1, oldestHit + ttl - now, 0, 0, now }
 
 /** ioredis adds a method per defined command; this is its shape. */
 interface WithSlidingWindowHit {
-  gatewaySlidingWindowHit(key: string, ttl: number, limit: number, blockDuration: number, buckets: number): Promise<[number, number, number, number, number]>;
+  gatewaySlidingWindowHit(key: string, ttl: number, limit: number, blockDuration: number, buckets: number, deadline: number): Promise<[number, number, number, number, number]>;
 }
 
 /**
@@ -81,6 +89,14 @@ interface WithSlidingWindowHit {
  */
 export class RedisSlidingWindowStorage implements ThrottlerStorage {
   private readonly redis: Redis & WithSlidingWindowHit;
+  /** The client's deadline per call (its commandTimeout); 0: none. */
+  private readonly callTimeoutMs: number;
+  /**
+   * Redis's clock minus this process's, as of the latest reply; undefined until the first. Its
+   * error is the reply's way back (well under a millisecond on a LAN), which only makes deadlines
+   * a little earlier.
+   */
+  private clockOffsetMs: number | undefined;
 
   constructor(
     redis: Redis,
@@ -88,6 +104,13 @@ export class RedisSlidingWindowStorage implements ThrottlerStorage {
   ) {
     redis.defineCommand('gatewaySlidingWindowHit', { numberOfKeys: 1, lua: SLIDING_WINDOW_HIT });
     this.redis = redis as Redis & WithSlidingWindowHit;
+    this.callTimeoutMs = redis.options.commandTimeout ?? 0;
+  }
+
+  /** When Redis should no longer record this call, on Redis's clock: when this caller stops waiting for it. */
+  private deadline(): number {
+    if (this.callTimeoutMs === 0 || this.clockOffsetMs === undefined) return 0;
+    return Date.now() + this.clockOffsetMs + this.callTimeoutMs;
   }
 
   /** The Redis key of one client's window. */
@@ -107,7 +130,11 @@ export class RedisSlidingWindowStorage implements ThrottlerStorage {
       limit,
       blockDuration,
       BUCKETS_PER_WINDOW,
+      this.deadline(),
     );
+    this.clockOffsetMs = decidedAtMs - Date.now();
+    // Not recorded: the caller decides as for any late answer (FailOpenThrottlerStorage decides locally).
+    if (totalHits === -1) throw new Error(`Redis ran the call after its ${this.callTimeoutMs} ms deadline`);
     const record = {
       totalHits,
       timeToExpire: seconds(msUntilDrop),
