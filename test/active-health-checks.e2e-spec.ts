@@ -65,8 +65,8 @@ describe('active health checks', () => {
     expect(await backendMetrics()).toMatchObject({ url: two.url, state: 'closed', health: 'unhealthy' });
     const ready = await request(gateway.url).get('/health/ready').expect(200);
     expect(ready.body.details).toEqual({
-      [one.url]: { status: 'up', available: true, breaker: 'closed', health: 'healthy' },
-      [two.url]: { status: 'degraded', available: false, breaker: 'closed', health: 'unhealthy' },
+      [one.url]: { status: 'up', available: true, breaker: 'closed', breakerOrigin: 'local', health: 'healthy', healthOrigin: 'local' },
+      [two.url]: { status: 'degraded', available: false, breaker: 'closed', breakerOrigin: 'local', health: 'unhealthy', healthOrigin: 'local' },
     });
 
     second.health.status = 200;
@@ -78,7 +78,9 @@ describe('active health checks', () => {
       status: 'up',
       available: true,
       breaker: 'closed',
+      breakerOrigin: 'local',
       health: 'healthy',
+      healthOrigin: 'local',
     });
   });
 

@@ -41,7 +41,9 @@ describe.each(ENGINES)('a backend that stops between requests (%s)', (engine) =>
       status: 'degraded',
       available: false,
       breaker: 'open',
+      breakerOrigin: 'local',
       health: 'healthy',
+      healthOrigin: 'local',
     });
 
     two = await startBackend({ name: 'two', port });

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from './support/backend.js';
@@ -31,13 +32,13 @@ describe('the gateway’s own endpoints', () => {
     expect(response.body).toEqual({
       status: 'ok',
       info: {
-        [one.url]: { status: 'up', available: true, breaker: 'closed', health: 'healthy' },
-        [two.url]: { status: 'up', available: true, breaker: 'closed', health: 'healthy' },
+        [one.url]: { status: 'up', available: true, breaker: 'closed', breakerOrigin: 'local', health: 'healthy', healthOrigin: 'local' },
+        [two.url]: { status: 'up', available: true, breaker: 'closed', breakerOrigin: 'local', health: 'healthy', healthOrigin: 'local' },
       },
       error: {},
       details: {
-        [one.url]: { status: 'up', available: true, breaker: 'closed', health: 'healthy' },
-        [two.url]: { status: 'up', available: true, breaker: 'closed', health: 'healthy' },
+        [one.url]: { status: 'up', available: true, breaker: 'closed', breakerOrigin: 'local', health: 'healthy', healthOrigin: 'local' },
+        [two.url]: { status: 'up', available: true, breaker: 'closed', breakerOrigin: 'local', health: 'healthy', healthOrigin: 'local' },
       },
     });
   });
@@ -49,6 +50,7 @@ describe('the gateway’s own endpoints', () => {
     await request(gateway.url).get('/health').expect(200);
     const { body } = await request(gateway.url).get('/metrics').expect(200).expect('content-type', /json/);
     expect(body).toEqual({
+      instance: { id: expect.stringMatching(/^[0-9a-f-]{36}$/), hostname: hostname(), pid: process.pid },
       requests: 3,
       responses: 3,
       errors: 0,
@@ -58,8 +60,8 @@ describe('the gateway’s own endpoints', () => {
       retries: 0,
       panicRouted: 0,
       backends: [
-        { url: one.url, requests: 2, responses: 2, errors: 0, inFlight: 0, state: 'closed', health: 'healthy' },
-        { url: two.url, requests: 1, responses: 1, errors: 0, inFlight: 0, state: 'closed', health: 'healthy' },
+        { url: one.url, requests: 2, responses: 2, errors: 0, inFlight: 0, state: 'closed', health: 'healthy', breakerOrigin: 'local', healthOrigin: 'local' },
+        { url: two.url, requests: 1, responses: 1, errors: 0, inFlight: 0, state: 'closed', health: 'healthy', breakerOrigin: 'local', healthOrigin: 'local' },
       ],
     });
   });

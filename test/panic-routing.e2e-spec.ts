@@ -35,8 +35,8 @@ describe.each(ENGINES)('every breaker open: panic routing (%s)', (engine) => {
     expect(gateway.metrics.snapshot().backends.map((backend) => backend.state)).toEqual(['open', 'open']);
     const readyWhileOut = await request(gateway.url).get('/health/ready').expect(503);
     expect(Object.values(readyWhileOut.body.details)).toEqual([
-      { status: 'down', available: false, breaker: 'open', health: 'healthy' },
-      { status: 'down', available: false, breaker: 'open', health: 'healthy' },
+      { status: 'down', available: false, breaker: 'open', breakerOrigin: 'local', health: 'healthy', healthOrigin: 'local' },
+      { status: 'down', available: false, breaker: 'open', breakerOrigin: 'local', health: 'healthy', healthOrigin: 'local' },
     ]);
 
     // Not "503 No backend available" at once: the requests still go to the backends, and fail there.

@@ -76,6 +76,7 @@ describe.each(ENGINES)('GET /metrics for Prometheus (%s)', (engine) => {
       expect(family.type, family.name).not.toBe('untyped');
     }
     expect(Object.fromEntries([...exposition.families.values()].filter(({ name }) => name.startsWith('gateway_')).map(({ name, type }) => [name, type]))).toEqual({
+      gateway_instance_info: 'gauge',
       gateway_requests_total: 'counter',
       gateway_request_duration_seconds: 'histogram',
       gateway_upstream_duration_seconds: 'histogram',

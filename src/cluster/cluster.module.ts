@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { MetricsModule } from '../metrics/metrics.module.js';
 import { ClusterHeartbeat } from './cluster-heartbeat.js';
 import { RedisConnection } from './redis-connection.js';
 import { RedisSharedStore } from './redis-shared-store.js';
@@ -11,6 +12,7 @@ function sharedStore(redis: RedisConnection): SharedStore | null {
 
 /** State shared with the other gateways of the cluster through Redis (--redis-url); inert without it. */
 @Module({
+  imports: [MetricsModule],
   providers: [RedisConnection, ClusterHeartbeat, { provide: SHARED_STORE, useFactory: sharedStore, inject: [RedisConnection] }],
   exports: [RedisConnection, ClusterHeartbeat, SHARED_STORE],
 })

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Injectable } from '@nestjs/common';
 
 /** Breaker state as /metrics reports it. */
@@ -64,6 +66,12 @@ export class BackendCounters {
  */
 @Injectable()
 export class MetricsService {
+  /**
+   * Which gateway these numbers are from: a fresh id per start (the heartbeat's too), the host and
+   * the process. Prometheus adds the scraped address as its own `instance` label; this tells
+   * instances apart behind one address (several containers, a restart) and links /metrics to /status.
+   */
+  readonly instance = { id: randomUUID(), hostname: hostname(), pid: process.pid } as const;
   /** When counting began, at the gateway's start (epoch ms): every total here is since then. */
   readonly startedAt = Date.now();
   /** Proxied requests accepted past the rate limiter. */
@@ -147,6 +155,7 @@ export class MetricsService {
 
   snapshot() {
     return {
+      instance: this.instance,
       requests: this.requests,
       responses: this.responses,
       errors: this.errors,

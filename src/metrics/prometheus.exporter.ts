@@ -160,6 +160,12 @@ export class PrometheusExporter {
   private registerGatewayCounters(): void {
     const metrics = this.metrics;
     new Gauge({
+      name: 'gateway_instance_info',
+      help: 'Always 1: which gateway answered this scrape (its id, also on /status, its host and process).',
+      labelNames: ['instance_id', 'hostname', 'pid'] as const,
+      registers: [this.registry],
+    }).set({ instance_id: metrics.instance.id, hostname: metrics.instance.hostname, pid: String(metrics.instance.pid) }, 1);
+    new Gauge({
       name: 'gateway_requests_in_flight',
       help: 'Proxied requests accepted and not finished yet.',
       registers: [this.registry],

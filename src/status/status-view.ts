@@ -1,4 +1,5 @@
 import type { BackendHealth, BackendState, StateOrigin } from '../metrics/metrics.service.js';
+import type { ClusterMember } from '../cluster/cluster-heartbeat.js';
 import type { RecentSummary } from '../metrics/recent-stats.js';
 
 /**
@@ -73,6 +74,16 @@ export interface GatewayStatus {
   readonly lastMinute: RecentSummary;
 }
 
+/** The cluster this gateway is part of (--redis-url): its live instances, from their heartbeats. */
+export interface ClusterStatus {
+  /** Whether Redis answers this instance's rate limiter now. */
+  readonly redisUp: boolean;
+  /** When the list was read from Redis (epoch ms; 0: never): it is kept through an outage. */
+  readonly seenAt: number;
+  /** Every live instance, this one included (`self`), oldest first. */
+  readonly instances: readonly ClusterMember[];
+}
+
 /** What `GET /status?format=json` answers, and what the page shows. */
 export interface StatusView {
   /** ISO 8601; the page measures every age and duration up to this moment. */
@@ -80,4 +91,6 @@ export interface StatusView {
   readonly windowSeconds: number;
   readonly gateway: GatewayStatus;
   readonly backends: readonly BackendStatus[];
+  /** Null when the gateway is alone (no --redis-url). */
+  readonly cluster: ClusterStatus | null;
 }

@@ -27,6 +27,7 @@ function view(backends: BackendStatus[], panicRouting = false): StatusView {
   return {
     generatedAt: GENERATED_AT,
     windowSeconds: 60,
+    cluster: null,
     gateway: {
       version: '0.9.1',
       startedAt: Date.parse(GENERATED_AT) - 3_725_000,

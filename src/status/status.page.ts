@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { escapeHtml, RENDER_SOURCE, renderBackendHeader, renderBackendRows, renderGatewayTiles, renderPanicNotice } from './status.render.js';
+import { escapeHtml, RENDER_SOURCE, renderBackendHeader, renderBackendRows, renderCluster, renderGatewayTiles, renderPanicNotice } from './status.render.js';
 import type { StatusView } from './status-view.js';
 
 /** How often the page asks for fresh numbers. */
@@ -25,6 +25,7 @@ tr.down { background: var(--down-row); }
 .badge { display: inline-block; min-width: 4.5em; text-align: center; border-radius: 1em; padding: 0 .5em; color: #fff; font-weight: 600; }
 .badge.up { background: var(--up); } .badge.down { background: var(--down); } .badge.probing { background: var(--probing); }
 .closed, .healthy { color: var(--up); } .open, .unhealthy, .bad { color: var(--down); font-weight: 600; } .half-open { color: var(--probing); font-weight: 600; }
+tr.self td.url { font-weight: 600; }
 td.url { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
 td small { display: block; color: var(--muted); font-size: .8em; }
 .panic { border: 2px solid var(--down); background: var(--down-row); border-radius: 6px; padding: .5rem .8rem; margin: 1rem 0 0; max-width: 60rem; }
@@ -45,6 +46,7 @@ function render(view) {
   document.getElementById('panic-notice').innerHTML = renderPanicNotice(view);
   document.getElementById('gateway-tiles').innerHTML = renderGatewayTiles(view);
   document.getElementById('backend-rows').innerHTML = renderBackendRows(view);
+  document.getElementById('cluster').innerHTML = renderCluster(view);
   // In UTC like every clock time on the page (the first view comes from the server, which cannot know the reader's zone).
   shownAt = formatClock(Date.parse(view.generatedAt), Date.parse(view.generatedAt));
   showUpdated('Updated ' + shownAt + ' \\u00b7 refreshes every ' + REFRESH_MS / 1000 + ' s', false);
@@ -110,6 +112,7 @@ export function renderStatusPage(view: StatusView): string {
 ${renderBackendRows(view)}
 </tbody>
 </table>
+<div id="cluster">${renderCluster(view)}</div>
 <script>${SCRIPT}</script>
 </body>
 </html>

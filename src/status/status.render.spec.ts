@@ -11,6 +11,7 @@ import {
   RENDER_SOURCE,
   renderBackendHeader,
   renderBackendRows,
+  renderCluster,
   renderGatewayTiles,
   renderPanicNotice,
 } from './status.render.js';
@@ -22,6 +23,7 @@ const NOW = 1_795_671_000_000;
 const view: StatusView = {
   generatedAt: '2026-11-26T05:30:00.000Z',
   windowSeconds: 60,
+  cluster: null,
   gateway: {
     version: '1.4.2',
     // Two days and thirty minutes before generatedAt.
@@ -61,10 +63,23 @@ const view: StatusView = {
   ],
 };
 
+const clustered: StatusView = {
+  ...view,
+  cluster: {
+    redisUp: true,
+    seenAt: NOW - 500,
+    instances: [
+      { id: 'a', self: true, address: 'http://10.0.0.1:3000', hostname: 'gw-a', pid: 42, version: '0.9.1', startedAt: NOW - 3_720_000, requestsPerSecond: 100, redisUp: true },
+      { id: 'b', self: false, address: 'http://10.0.0.2:3000', hostname: 'gw-b', pid: 43, version: '0.9.0', startedAt: NOW - 60_000, requestsPerSecond: 12.5, redisUp: false },
+    ],
+  },
+};
+
 describe('status page rendering', () => {
   it('sends the browser source that renders exactly what the server renders', () => {
     // A fresh context with nothing but built-ins: what the page's script has.
-    const browser = runInNewContext(`${RENDER_SOURCE}\n({ renderGatewayTiles, renderBackendRows, renderBackendHeader, renderPanicNotice })`) as {
+    const browser = runInNewContext(`${RENDER_SOURCE}\n({ renderGatewayTiles, renderBackendRows, renderBackendHeader, renderPanicNotice, renderCluster })`) as {
+      renderCluster: typeof renderCluster;
       renderGatewayTiles: typeof renderGatewayTiles;
       renderBackendRows: typeof renderBackendRows;
       renderBackendHeader: typeof renderBackendHeader;
@@ -76,6 +91,29 @@ describe('status page rendering', () => {
     expect(browser.renderBackendHeader()).toBe(renderBackendHeader());
     expect(browser.renderPanicNotice(panicking)).toBe(renderPanicNotice(panicking));
     expect(browser.renderPanicNotice(panicking)).not.toBe('');
+    expect(browser.renderCluster(clustered)).toBe(renderCluster(clustered));
+  });
+
+  it('shows no cluster section for a gateway alone', () => {
+    expect(renderCluster(view)).toBe('');
+  });
+
+  it("lists the cluster's live instances, this one marked, with version, uptime, req/s and whether limits are shared", () => {
+    const html = renderCluster(clustered);
+    expect(html).toContain('2 live instances');
+    expect(html).toContain('Redis answers');
+    const rows = html.split('<tr').slice(2);
+    expect(rows[0]).toContain('class="self"');
+    expect(rows[0]).toContain('http://10.0.0.1:3000 <small>this instance</small>');
+    expect(rows[0]).toContain('<td>1h 2m</td>');
+    expect(rows[1]).toContain('gw-b <small>pid 43</small></td><td>0.9.0</td>');
+    expect(rows[1]).toContain('<td>12.5</td>');
+    expect(rows[1]).toContain('<td class="unhealthy">alone</td>');
+  });
+
+  it('says when Redis does not answer and how old the list of instances is', () => {
+    const html = renderCluster({ ...clustered, cluster: { ...clustered.cluster!, redisUp: false, seenAt: NOW - 5_000 } });
+    expect(html).toContain('Redis does not answer</span>: each instance decides alone; instances as last seen 5s ago');
   });
 
   it('labels the per-backend 5xx columns as counting tries, not the errors clients saw', () => {

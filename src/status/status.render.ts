@@ -156,6 +156,32 @@ export function renderPanicNotice(view: StatusView): string {
   );
 }
 
+/**
+ * The inside of `<div id="cluster">`: empty for a gateway alone; in a cluster, every live instance
+ * from its heartbeat (address, version, uptime, req/s, whether Redis answers it).
+ */
+export function renderCluster(view: StatusView): string {
+  const cluster = view.cluster;
+  if (cluster === null) return '';
+  const now = Date.parse(view.generatedAt);
+  const redis = cluster.redisUp
+    ? '<span class="healthy">Redis answers</span>'
+    : `<span class="unhealthy">Redis does not answer</span>: each instance decides alone; instances as last seen ${cluster.seenAt === 0 ? 'never' : `${formatDuration(now - cluster.seenAt)} ago`}`;
+  const rows = cluster.instances.map(
+    (instance) =>
+      `<tr${instance.self ? ' class="self"' : ''}><td class="url">${escapeHtml(instance.address)}${instance.self ? ' <small>this instance</small>' : ''}</td>` +
+      `<td>${escapeHtml(instance.hostname)} <small>pid ${instance.pid}</small></td><td>${escapeHtml(instance.version)}</td>` +
+      `<td>${formatDuration(now - instance.startedAt)}</td><td>${formatRate(instance.requestsPerSecond)}</td>` +
+      `<td class="${instance.redisUp ? 'healthy' : 'unhealthy'}">${instance.redisUp ? 'shared' : 'alone'}</td></tr>`,
+  );
+  return (
+    `<h2>Cluster <small>${cluster.instances.length} live instances (heartbeats within 3 s); ${redis}</small></h2>` +
+    '<table><thead><tr><th title="Where the instance serves">Instance</th><th title="Host and process">Host</th><th>Version</th><th>Uptime</th>' +
+    '<th title="Proxied requests per second over the last minute">Req/s</th><th title="Whether its rate limits are shared through Redis or decided alone">Limits</th></tr></thead>' +
+    `<tbody id="cluster-rows">${rows.join('')}</tbody></table>`
+  );
+}
+
 /** The source text of every function above, for the page's script. */
 export const RENDER_SOURCE = [
   escapeHtml,
@@ -171,6 +197,7 @@ export const RENDER_SOURCE = [
   renderBackendRow,
   renderBackendRows,
   renderPanicNotice,
+  renderCluster,
 ]
   .map(String)
   .join('\n');

@@ -1,3 +1,5 @@
+import type { HttpAdapterHost } from '@nestjs/core';
+import type { ClusterHeartbeat } from '../cluster/cluster-heartbeat.js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type BackendHealth, type BackendState, MetricsService } from '../metrics/metrics.service.js';
@@ -25,7 +27,8 @@ describe(StatusService.name, () => {
     let nowMs = 1_700_000_000_000;
     const recent = new RecentStats({ now: () => nowMs });
     const balancer = { panicking: false };
-    const status = new StatusService(metrics, recent, balancer as BalancerService);
+    const heartbeat = { clustered: false } as ClusterHeartbeat;
+    const status = new StatusService(metrics, recent, balancer as BalancerService, heartbeat, {} as HttpAdapterHost);
     return { metrics, recent, status, balancer, advance: (ms: number) => (nowMs += ms) };
   }
 

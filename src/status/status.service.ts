@@ -1,14 +1,18 @@
-import { Injectable } from '@nestjs/common';
+import { hostname } from 'node:os';
+import type { AddressInfo } from 'node:net';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { BalancerService } from '../balancer/balancer.service.js';
+import { ClusterHeartbeat, type InstanceSummary } from '../cluster/cluster-heartbeat.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { RecentStats, WINDOW_SECONDS } from '../metrics/recent-stats.js';
 import { readGatewayVersion } from './gateway-version.js';
 import { renderStatusPage } from './status.page.js';
-import { backendAvailability, type BackendStatus, type StatusView } from './status-view.js';
+import { backendAvailability, type BackendStatus, type ClusterStatus, type StatusView } from './status-view.js';
 
-/** Builds the status view from the live counters and the last minute's stats. */
+/** Builds the status view from the live counters and the last minute's stats; in a cluster, describes this instance to the others. */
 @Injectable()
-export class StatusService {
+export class StatusService implements OnModuleInit {
   /** Read once: package.json does not change under a running gateway. */
   private readonly version = readGatewayVersion();
 
@@ -16,7 +20,40 @@ export class StatusService {
     private readonly metrics: MetricsService,
     private readonly recent: RecentStats,
     private readonly balancer: BalancerService,
+    private readonly heartbeat: ClusterHeartbeat,
+    private readonly adapterHost: HttpAdapterHost,
   ) {}
+
+  onModuleInit(): void {
+    this.heartbeat.describeWith(() => this.summary());
+  }
+
+  /** What this instance's heartbeat tells the cluster about it. */
+  summary(): InstanceSummary {
+    return {
+      address: this.address(),
+      hostname: hostname(),
+      pid: process.pid,
+      version: this.version,
+      startedAt: this.metrics.startedAt,
+      requestsPerSecond: this.recent.total().requestsPerSecond,
+      redisUp: this.metrics.redis?.up ?? false,
+    };
+  }
+
+  /** The proxy listener's URL as bound (the port is the real one even with --listen :0). */
+  private address(): string {
+    const bound = this.adapterHost.httpAdapter?.getHttpServer()?.address() as AddressInfo | string | null | undefined;
+    if (!bound || typeof bound === 'string') return '';
+    const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+    return `http://${host}:${bound.port}`;
+  }
+
+  private cluster(): ClusterStatus | null {
+    if (!this.heartbeat.clustered) return null;
+    const { seenAt, members } = this.heartbeat.members;
+    return { redisUp: this.metrics.redis?.up ?? false, seenAt, instances: members };
+  }
 
   view(): StatusView {
     const { metrics } = this;
@@ -55,6 +92,7 @@ export class StatusService {
         lastMinute: this.recent.total(),
       },
       backends,
+      cluster: this.cluster(),
     };
   }
 
