@@ -19,6 +19,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY docker/healthcheck.mjs ./docker/healthcheck.mjs
+# The test backend (no dependencies), so compose.yaml's backends run from this same image.
+COPY demo/backend.mjs ./demo/backend.mjs
 # The image's unprivileged user; the gateway needs no root (3000 is not a privileged port).
 USER node
 # Configure with the environment variables in the README: LISTEN, BACKENDS, RATE_LIMIT, ...

@@ -23,7 +23,7 @@ const has = (tool) => {
     return false;
   }
 };
-export const tools = { nginx: has('nginx'), wrk: has('wrk'), taskset: has('taskset') && cpus().length > 1 };
+export const tools = { nginx: has('nginx'), wrk: has('wrk'), redis: has('redis-server'), taskset: has('taskset') && cpus().length > 1 };
 // The proxy under test alone on CPU 0; load generator and backends share CPU 1.
 export const PROXY_CPU = '0';
 export const LOAD_CPU = '1';
@@ -185,6 +185,12 @@ export function run(bin, args) {
 
 
 /** The two backends every proxy forwards to: one nginx worker when installed, else two node test backends. */
+/** A Redis of the bench's own (nothing kept on disk), beside the backends, for the shared-state configs. */
+export const REDIS_PORT = 16379;
+export function startRedisServer() {
+  return start('redis', LOAD_CPU, ['redis-server', '--port', String(REDIS_PORT), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+}
+
 export function startBackends() {
   return tools.nginx
     ? [start('backends', LOAD_CPU, ['nginx', '-p', join(scratch, 'backends'), '-c', nginxConfig('backends.conf', join(scratch, 'backends'), { P1: B1, P2: B2 })])]

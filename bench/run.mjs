@@ -3,10 +3,11 @@
 // over the same two backends, in interleaved rounds. Self-contained: everything it runs is in this
 // repository (plus nginx and wrk from Debian when installed: apt-get install -y nginx wrk).
 //
-// By default: the gateway (default engine, undici), the gateway on http-proxy-middleware, the hpm
+// By default: the gateway (default engine, undici), with --redis-url (its own redis-server) and with
+// --workers=2, the gateway on http-proxy-middleware, the hpm
 // floor, fastify + reply-from and NGINX in interleaved rounds, the goal's ratios against fastify,
 // then a 60 s soak of the gateway alone.
-// Knobs (environment): ROUNDS=4 DURATION=10 WARMUP=3 (seconds) CONNS=50 CONFIGS="gateway gateway-hpm floor fastify nginx"
+// Knobs (environment): ROUNDS=4 DURATION=10 WARMUP=3 (seconds) CONNS=50 CONFIGS="gateway gateway-redis gateway-workers gateway-hpm floor fastify nginx"
 //   (also available: floor-httpxy and floor-undici, the floor without hpm and on undici instead of node:http's client)
 //   SOAK=60  seconds of the soak after the rounds (SOAK=0: none; SOAK_CONFIG=gateway-hpm for the other engine)
 //   SOAK_ONLY=1  the soak alone
@@ -29,11 +30,14 @@ import {
   load,
   machine,
   nginxConfig,
+  LOAD_CPU,
   PROXY_CPU,
+  REDIS_PORT,
   root,
   scratch,
   start,
   startBackends,
+  startRedisServer,
   stop,
   TICKS,
   tools,
@@ -70,6 +74,18 @@ const ALL_CONFIGS = {
     what: 'this gateway (node dist/main.js), every default feature on, rate limit not binding',
     port: 9100,
     command: gatewayCommand(),
+  },
+  'gateway-redis': {
+    what: `this gateway with --redis-url (rate limits, breakers and health checks shared through a local redis-server, one Lua call per request)`,
+    port: 9108,
+    needs: 'redis',
+    command: gatewayCommand([`--redis-url=redis://127.0.0.1:${REDIS_PORT}`]),
+  },
+  'gateway-workers': {
+    what: 'this gateway with --workers=2 (node:cluster; limits shared through the primary), on both CPUs, which the load generator and backends share',
+    port: 9109,
+    cpu: `${PROXY_CPU},${LOAD_CPU}`,
+    command: gatewayCommand(['--workers=2']),
   },
   'gateway-hpm': {
     what: 'this gateway with --proxy-engine=http-proxy-middleware (the design card\'s library), every default feature on, rate limit not binding',
@@ -137,13 +153,13 @@ if (FEATURES) {
 const variantNames = (env.VARIANTS ?? '').split(';').filter(Boolean).map((variant) => variant.split('=')[0]);
 const defaultConfigs = FEATURES
   ? ['gateway', ...Object.keys(FEATURE_SWITCHES).map(featureConfig)]
-  : ['gateway', 'gateway-hpm', 'floor', 'fastify', 'nginx', ...(env.BASELINE ? ['baseline'] : [])];
+  : ['gateway', 'gateway-redis', 'gateway-workers', 'gateway-hpm', 'floor', 'fastify', 'nginx', ...(env.BASELINE ? ['baseline'] : [])];
 const CONFIGS = (env.CONFIGS ? env.CONFIGS.split(' ') : [...defaultConfigs, ...variantNames])
   .filter(Boolean)
   .filter((name) => {
     if (!ALL_CONFIGS[name]) throw new Error(`unknown config ${name}`);
     if (ALL_CONFIGS[name].needs && !tools[ALL_CONFIGS[name].needs]) {
-      console.log(`skipping ${name}: ${ALL_CONFIGS[name].needs} is not installed (apt-get install -y nginx wrk)`);
+      console.log(`skipping ${name}: ${ALL_CONFIGS[name].needs} is not installed (apt-get install -y nginx wrk redis-server)`);
       return false;
     }
     return true;
@@ -156,7 +172,7 @@ mkdirSync(outDir, { recursive: true });
 async function measure(name, round) {
   const config = ALL_CONFIGS[name];
   const prefix = join(scratch, `${name}-${round}`);
-  const proc = start(name, PROXY_CPU, config.command(config.port, prefix));
+  const proc = start(name, config.cpu ?? PROXY_CPU, config.command(config.port, prefix));
   const url = `http://127.0.0.1:${config.port}/`;
   try {
     await waitForHttp(url, proc);
@@ -233,12 +249,29 @@ function table(rows) {
 }
 
 /** The goal as the performance issue states it: the gateway against fastify + reply-from in the same run. */
+/** The scale-out issue's figures: the shared limiter's cost against the embedded one, and what two workers give. */
+function scaleOutLines(rows) {
+  const gateway = rows.find((row) => row.name === 'gateway');
+  const redis = rows.find((row) => row.name === 'gateway-redis');
+  const workers = rows.find((row) => row.name === 'gateway-workers');
+  if (!gateway || (!redis && !workers)) return [];
+  const lines = ['### Scale out, against the gateway alone (embedded state) in this run', ''];
+  if (redis) {
+    const cost = (1 - redis.rps / gateway.rps) * 100;
+    const p99 = redis.p99 - gateway.p99;
+    lines.push(`- --redis-url: ${fmt(cost, 1)} % fewer req/s (goal ≤ 10 %): ${cost <= 10 ? 'met' : 'NOT met'}; p99 ${p99 >= 0 ? '+' : ''}${fmt(p99, 2)} ms (goal ≤ +1 ms): ${p99 <= 1 ? 'met' : 'NOT met'}`);
+  }
+  if (workers) lines.push(`- --workers=2: ${fmt(workers.rps / gateway.rps, 2)} × the req/s of one process (two cores, shared with the load generator and the backends); p99 ${fmt(workers.p99, 2)} ms`);
+  return [...lines, ''];
+}
+
 function goalLines(rows) {
   const gateway = rows.find((row) => row.name === 'gateway');
   const fastify = rows.find((row) => row.name === 'fastify');
-  if (!gateway || !fastify) return [];
+  if (!gateway || !fastify) return scaleOutLines(rows);
   const mark = (ok) => (ok ? 'met' : 'NOT met');
   return [
+    ...scaleOutLines(rows),
     '### The goal, against fastify + reply-from in this run',
     '',
     `- req/s: ${fmt(gateway.toFastify, 2)} × fastify (median of per-round ratios; goal ≥ 1.0): ${mark(gateway.toFastify >= 1)}`,
@@ -305,6 +338,7 @@ async function main() {
   console.log(`bench: ${machine()}`);
   console.log(`bench: load generator ${tools.wrk ? 'wrk' : 'autocannon (wrk is not installed; numbers are not comparable with wrk runs)'}`);
   const backends = startBackends();
+  if (CONFIGS.some((name) => ALL_CONFIGS[name].needs === 'redis')) backends.push(startRedisServer());
   console.log(`bench: backends ${tools.nginx ? 'nginx' : 'node test backends'} on :${B1} and :${B2}`);
   const stopAll = async () => {
     for (const proc of backends) await stop(proc);

@@ -22,6 +22,8 @@ cp "$repo/package.json" "$repo/package-lock.json" "$stage/"
 # COPY --from=build /app/dist ./dist ; COPY docker/healthcheck.mjs ./docker/
 cp -R "$repo/dist" "$stage/dist"
 mkdir -p "$stage/docker" && cp "$repo/docker/healthcheck.mjs" "$stage/docker/"
+# COPY demo/backend.mjs ./demo/
+mkdir -p "$stage/demo" && cp "$repo/demo/backend.mjs" "$stage/demo/"
 if [ -d "$stage/node_modules/@nestjs/cli" ] || [ -d "$stage/node_modules/vitest" ]; then
   echo "verify-runtime-stage: dev dependencies were installed" >&2; exit 1
 fi
@@ -81,3 +83,43 @@ start_gateway --listen="127.0.0.1:${real_port}"
 wait_healthy "LISTEN=127.0.0.1:${wrong_port} in the environment, --listen=127.0.0.1:${real_port} on the command line"
 stop_gateway
 echo "the HEALTHCHECK probes --listen when it overrides LISTEN"
+
+# compose.yaml, replayed: Redis, two backends and two gateways, with the file's commands and
+# variables (each on a free loopback port here instead of its own container). Both gateways must
+# serve both backends, share one rate limit, and list each other on /status.
+command -v redis-server >/dev/null || { echo "verify-runtime-stage: redis-server is missing (apt-get install redis-server)" >&2; exit 1; }
+redis_port=$(free_port)
+redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no > "$stage/redis.log" 2>&1 &
+redis_pid=$!; disown "$redis_pid"
+b1=$(free_port); b2=$(free_port)
+(cd "$stage" && exec node demo/backend.mjs --port="$b1" --message="Response from server 1") > "$stage/backend-1.log" 2>&1 &
+backend1_pid=$!; disown "$backend1_pid"
+(cd "$stage" && exec node demo/backend.mjs --port="$b2" --message="Response from server 2") > "$stage/backend-2.log" 2>&1 &
+backend2_pid=$!; disown "$backend2_pid"
+trap 'kill -KILL $redis_pid $backend1_pid $backend2_pid ${gateway1_pid:-} ${gateway2_pid:-} 2>/dev/null || true; cleanup' EXIT
+g1=$(free_port); g2=$(free_port)
+export BACKENDS="http://127.0.0.1:${b1},http://127.0.0.1:${b2}" REDIS_URL="redis://127.0.0.1:${redis_port}/0" RATE_LIMIT=10
+LISTEN="127.0.0.1:${g1}" start_gateway; gateway1_pid=$gateway_pid
+wait_healthy "compose's gateway-1"
+LISTEN="127.0.0.1:${g2}" start_gateway; gateway2_pid=$gateway_pid
+wait_healthy "compose's gateway-2"
+node --input-type=module -e "
+  const urls = ['http://127.0.0.1:${g1}/', 'http://127.0.0.1:${g2}/'];
+  const answers = [];
+  for (let i = 0; i < 30; i++) { const res = await fetch(urls[i % 2]); answers.push(res.status === 200 ? await res.text() : String(res.status)); }
+  const admitted = answers.filter((answer) => answer.startsWith('Response from server')).length;
+  const servers = new Set(answers.filter((answer) => answer.startsWith('Response')).map((answer) => answer.trim()));
+  console.log('compose replay: ' + admitted + ' of 30 admitted across both gateways (RATE_LIMIT=10), from ' + servers.size + ' backends');
+  if (admitted !== 10 || servers.size !== 2) process.exit(1);
+  let instances = 0;
+  for (let i = 0; i < 30 && instances !== 2; i++) {
+    const status = await (await fetch('http://127.0.0.1:${g1}/status?format=json')).json();
+    instances = status.cluster.instances.filter((instance) => instance.address !== '').length;
+    if (instances !== 2) await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  console.log('compose replay: /status lists ' + instances + ' live instances');
+  if (instances !== 2) process.exit(1);
+" || { echo "verify-runtime-stage: the compose example does not share state" >&2; cat "$stage/gateway.log" >&2; exit 1; }
+gateway_pid=$gateway1_pid; stop_gateway
+gateway_pid=$gateway2_pid; stop_gateway
+echo "compose.yaml's shape works: two gateways on one Redis share one limit and see each other"
