@@ -241,7 +241,7 @@ export const FLAGS: readonly FlagSpec[] = [
     key: 'redisUrl',
     defaultText: '',
     defaultHelp: 'unset: state is this process\'s own',
-    help: 'share rate limits with every gateway on this Redis and --redis-prefix, e.g. redis://127.0.0.1:6379/0',
+    help: 'share rate limits, breaker openings and health checks with every gateway on this Redis and --redis-prefix, e.g. redis://127.0.0.1:6379/0',
     parse: parseOptional(parseRedisUrl),
   }),
   flag({

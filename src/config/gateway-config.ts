@@ -135,7 +135,7 @@ export interface GatewayConfig {
    */
   readonly traceContext: boolean;
   /**
-   * The Redis through which gateways share rate limits; undefined keeps all state in this process.
+   * The Redis through which gateways share rate limits, breaker openings and health checks; undefined keeps all state in this process.
    * `--redis-url`, `REDIS_URL`, default unset.
    */
   readonly redisUrl: string | undefined;
