@@ -143,7 +143,7 @@ export class ActiveHealthChecker implements OnModuleInit, OnModuleDestroy {
     if (upstream.healthy || history.passesInARow < this.config.healthCheckRise) return;
     upstream.healthy = true;
     upstream.healthOrigin = origin;
-    const told = origin === 'cluster' ? ' (checked by another instance)' : '';
+    const told = origin === 'cluster' ? ', checked by another instance' : '';
     this.logger.log(`${upstream.url}: health checks passing (${history.passesInARow} in a row${told}), back in rotation`);
     this.announce(upstream, true, origin);
   }
@@ -154,7 +154,7 @@ export class ActiveHealthChecker implements OnModuleInit, OnModuleDestroy {
     if (!upstream.healthy || history.failuresInARow < this.config.healthCheckFall) return;
     upstream.healthy = false;
     upstream.healthOrigin = origin;
-    const told = origin === 'cluster' ? ' (checked by another instance)' : '';
+    const told = origin === 'cluster' ? ', checked by another instance' : '';
     this.logger.warn(`${upstream.url}: health checks failing (${history.failuresInARow} in a row${told}), out of rotation`);
     this.announce(upstream, false, origin);
   }
