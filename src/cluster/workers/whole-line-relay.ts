@@ -26,6 +26,7 @@ export class WholeLineRelay {
   private readonly sources = new Set<Readable>();
   private paused = false;
   private idle: (() => void)[] = [];
+  private readonly sourcesEnded: (() => void)[] = [];
 
   constructor(private readonly fd: number) {}
 
@@ -53,12 +54,29 @@ export class WholeLineRelay {
       // A worker killed in the middle of a write leaves half a line: it stays a line of its own.
       if (partial) this.write(Buffer.concat([partial, Buffer.of(NEWLINE)]));
       partial = undefined;
+      if (this.sources.size === 0) for (const resolve of this.sourcesEnded.splice(0)) resolve();
     });
   }
 
   /** One line of the primary's own, newline included. */
   writeLine(line: string): void {
     this.write(Buffer.from(line));
+  }
+
+  /**
+   * Resolves once every source has closed (a worker's last lines can still be in its pipe after it
+   * exited) and their lines are written, or after `limitMs` with what there is.
+   */
+  async finished(limitMs: number): Promise<void> {
+    if (this.sources.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.sourcesEnded.push(resolve)),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, limitMs))),
+      ]);
+      clearTimeout(timer);
+    }
+    await this.flushed();
   }
 
   /** Resolves once everything queued so far is written (or could not be). */

@@ -191,7 +191,8 @@ export class WorkerPrimary {
 
   private async finish(code: number): Promise<void> {
     this.store.close();
-    await this.out.flushed();
+    // The workers' last lines (written at their stop) may still be in their pipes.
+    await this.out.finished(2_000);
     process.exit(code);
   }
 
