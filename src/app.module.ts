@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { BalancerModule } from './balancer/balancer.module.js';
+import { WorkersModule } from './cluster/workers/workers.module.js';
 import { GatewayObservers } from './gateway-observers.js';
 import { HealthModule } from './health/health.module.js';
 import { LoggingModule } from './logging/logging.module.js';
@@ -14,7 +15,7 @@ export class AppModule {
   static register(config: DynamicModule): DynamicModule {
     return {
       module: AppModule,
-      imports: [config, LoggingModule, BalancerModule, MetricsModule, ProxyModule, HealthModule, StatusModule],
+      imports: [config, WorkersModule, LoggingModule, BalancerModule, MetricsModule, ProxyModule, HealthModule, StatusModule],
       providers: [GatewayObservers],
     };
   }

@@ -1,23 +1,16 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
-import { ConfigError, HelpRequested } from './config/config.error.js';
+import { isWorkerOfPrimary, primaryChannelOf } from './cluster/workers/primary-channel.js';
+import { exitOnConfigError } from './config/exit-on-config-error.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config.js';
-import { usage } from './config/flags.js';
 import { createGateway, listenGateway } from './create-gateway.js';
 import { GracefulShutdownService } from './lifecycle/graceful-shutdown.service.js';
 import { ListenError } from './lifecycle/listen-error.js';
 
 async function bootstrap(): Promise<void> {
   const app = await createGateway({ argv: process.argv.slice(2) }).catch((error: unknown) => {
-    if (error instanceof HelpRequested) {
-      process.stdout.write(`${usage()}\n`);
-      process.exit(error.exitCode);
-    }
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(error.exitCode);
-    }
+    exitOnConfigError(error);
     throw error;
   });
   // Our own signal handling rather than Nest's shutdown hooks: drain first, then close the
@@ -40,6 +33,16 @@ async function bootstrap(): Promise<void> {
   const logger = new Logger('Gateway');
   logger.log(`listening on ${urlOf(address)}, proxying to ${config.backends.join(', ')} (proxy engine: ${config.proxyEngine})`);
   if (address.admin) logger.log(`admin endpoints (/health, /health/ready, /metrics, /status) on ${urlOf(address.admin)}`);
+  if (isWorkerOfPrimary(config)) {
+    // A worker of --workers: the primary relays SIGTERM/SIGINT as a message (its workers may not get
+    // the signal themselves). A signal this worker got too (Ctrl+C reaches the whole process group)
+    // has started the drain already; only the primary's second signal cuts what is left.
+    const channel = primaryChannelOf(config);
+    channel.onStop(({ signal, cut }) => {
+      if (stopped === undefined || cut) stop(signal);
+    });
+    channel.announceListening(urlOf(address), address.admin && urlOf(address.admin));
+  }
 }
 
 function urlOf({ address, family, port }: AddressInfo): string {

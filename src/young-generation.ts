@@ -1,3 +1,5 @@
+import cluster from 'node:cluster';
+
 /**
  * V8's young generation, where a proxy's short-lived per-request objects live. On a machine with
  * plenty of memory V8 lets it grow to 64 MiB per semi-space, and under load it does: most of the
@@ -14,9 +16,14 @@ export function semiSpaceChosen(execArgv: readonly string[], nodeOptions: string
   return execArgv.some((arg) => arg.startsWith(SEMI_SPACE_FLAG)) || (nodeOptions ?? '').includes(SEMI_SPACE_FLAG);
 }
 
-/** Replaces this process with the same command plus the flag, unless it has one; returns only if it does not. */
+/**
+ * Replaces this process with the same command plus the flag, unless it has one; returns only if it
+ * does not. A worker of --workers never re-executes: the primary (which did) forks it with its own
+ * node flags (cluster.setupPrimary's execArgv), the semi-space flag included; and an execve would
+ * cut the worker off from the cluster's IPC channel.
+ */
 export function startWithGatewayYoungGeneration(): void {
-  if (semiSpaceChosen(process.execArgv, process.env.NODE_OPTIONS) || typeof process.execve !== 'function') return;
+  if (cluster.isWorker || semiSpaceChosen(process.execArgv, process.env.NODE_OPTIONS) || typeof process.execve !== 'function') return;
   try {
     process.execve(process.execPath, [process.execPath, `${SEMI_SPACE_FLAG}=${SEMI_SPACE_MB}`, ...process.execArgv, ...process.argv.slice(1)], process.env);
   } catch {

@@ -12,6 +12,7 @@ import {
   parseRedisUrl,
   parseStatusSet,
   parseWholeNumber,
+  parseWorkerCount,
 } from './value-parsers.js';
 
 /** One command-line flag: its name (without dashes), the config field it fills, and how. */
@@ -40,6 +41,13 @@ export const FLAGS: readonly FlagSpec[] = [
     defaultText: ':3000',
     help: 'address to listen on, host:port or :port',
     parse: parseListenAddress,
+  }),
+  flag({
+    name: 'workers',
+    key: 'workers',
+    defaultText: '1',
+    help: 'gateway processes serving --listen together (node:cluster), sharing limits through the first process or Redis; auto: one per core',
+    parse: parseWorkerCount,
   }),
   flag({
     name: 'read-timeout',

@@ -18,6 +18,13 @@ export interface GatewayConfig {
   /** Address to accept clients on. `--listen`, `LISTEN`, default `:3000` (every interface). */
   readonly listen: ListenAddress;
   /**
+   * Gateway processes serving --listen (and --admin-listen) together. Past 1 the process becomes a
+   * node:cluster primary that forks this many workers and shares their rate limits, shared store and
+   * metrics (or leaves limits to Redis with --redis-url); 1 is the plain single process.
+   * `--workers`, `WORKERS`, default `1`; `auto` is one per core (`os.availableParallelism()`).
+   */
+  readonly workers: number;
+  /**
    * Longest time to receive a client's request headers and body; past it the client gets 408
    * and the connection is closed. `--read-timeout`, `READ_TIMEOUT`, default `5s`; `0` means none.
    */

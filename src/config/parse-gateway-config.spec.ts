@@ -22,6 +22,7 @@ describe(parseGatewayConfig.name, () => {
 
     it.each<[keyof GatewayConfig, unknown]>([
       ['listen', { host: undefined, port: 3000 }],
+      ['workers', 1],
       ['readTimeoutMs', 5_000],
       ['writeTimeoutMs', 10_000],
       ['rateLimitPerSecond', 100],
@@ -130,6 +131,7 @@ describe(parseGatewayConfig.name, () => {
   it('derives each variable name from its flag name', () => {
     expect(FLAGS.map((spec) => envNameOf(spec.name))).toEqual([
       'LISTEN',
+      'WORKERS',
       'READ_TIMEOUT',
       'WRITE_TIMEOUT',
       'RATE_LIMIT',
@@ -258,6 +260,8 @@ describe(parseGatewayConfig.name, () => {
     ['a bad try timeout variable', [], { TRY_TIMEOUT: 'soon' }, ['TRY_TIMEOUT', '"soon"'], ['--try-timeout']],
     ['an unknown log level', ['--log-level=verbose'], {}, ['--log-level', '"verbose"', 'debug, info, warn, error'], []],
     ['a bad admin address', ['--admin-listen=9901'], {}, ['--admin-listen', '"9901"'], []],
+    ['no workers', ['--workers=0'], {}, ['--workers', '"0"', 'auto'], []],
+    ['a bad workers variable', [], { WORKERS: 'many' }, ['WORKERS', '"many"'], ['--workers']],
     ['an unknown proxy engine', ['--proxy-engine=curl'], {}, ['--proxy-engine', '"curl"', 'undici, http-proxy-middleware'], []],
     ['a bad shutdown timeout variable', [], { SHUTDOWN_TIMEOUT: '30' }, ['SHUTDOWN_TIMEOUT', '"30"'], ['--shutdown-timeout']],
     ['a Redis URL that is not one', ['--redis-url=localhost:6379'], {}, ['--redis-url', '"localhost:6379"', 'redis://'], []],

@@ -1,5 +1,6 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { parseBackendList, parseBoolean, parseByteSize, parseChoice, parsePath, parseWholeNumber } from './value-parsers.js';
+import { parseBackendList, parseBoolean, parseByteSize, parseChoice, parsePath, parseWholeNumber, parseWorkerCount } from './value-parsers.js';
 
 describe(parseBackendList.name, () => {
   it.each([
@@ -53,6 +54,24 @@ describe(parseWholeNumber.name, () => {
   it.each(['-1', '1.5', 'abc', '', ' 1', '1e3', '9007199254740993'])('refuses %j with a RangeError', (text) => {
     expect(() => parseWholeNumber(text)).toThrow(RangeError);
     expect(() => parseWholeNumber(text)).toThrow('expected a whole number');
+  });
+});
+
+describe(parseWorkerCount.name, () => {
+  it.each([
+    ['1', 1],
+    ['2', 2],
+    ['16', 16],
+  ])('reads %j as %d', (text, value) => {
+    expect(parseWorkerCount(text)).toBe(value);
+  });
+
+  it('reads auto as one per core this process may use', () => {
+    expect(parseWorkerCount('auto')).toBe(availableParallelism());
+  });
+
+  it.each(['0', '-1', '1.5', 'two', '', 'AUTO', ' 2'])('refuses %j with a RangeError', (text) => {
+    expect(() => parseWorkerCount(text)).toThrow('expected a whole number of at least 1, or auto');
   });
 });
 

@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+
 /**
  * Parsers for flag values. Each takes the raw text and returns the typed value or throws a
  * RangeError whose message says what was expected; the caller adds the flag's name and value.
@@ -15,6 +17,18 @@ export function parsePositiveWholeNumber(text: string): number {
   const value = parseWholeNumber(text);
   if (value === 0) throw new RangeError('expected a whole number of at least 1');
   return value;
+}
+
+/**
+ * A number of processes: a whole number of at least 1, or `auto` for one per core this process may
+ * use (`os.availableParallelism()`, which honours CPU affinity, e.g. `taskset`).
+ */
+export function parseWorkerCount(text: string): number {
+  if (text === 'auto') return availableParallelism();
+  if (!WHOLE_NUMBER.test(text) || !Number.isSafeInteger(Number(text)) || Number(text) < 1) {
+    throw new RangeError('expected a whole number of at least 1, or auto (one per core)');
+  }
+  return Number(text);
 }
 
 const BYTE_UNITS: Readonly<Record<string, number>> = { '': 1, b: 1, kb: 1_000, kib: 1_024, mb: 1_000_000, mib: 1_048_576 };

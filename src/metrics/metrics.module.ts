@@ -6,6 +6,6 @@ import { PrometheusExporter } from './prometheus.exporter.js';
 @Module({
   controllers: [MetricsController],
   providers: [MetricsService, PrometheusExporter],
-  exports: [MetricsService],
+  exports: [MetricsService, PrometheusExporter],
 })
 export class MetricsModule {}

@@ -54,12 +54,26 @@ export class PrometheusExporter {
   }
 
   async render(): Promise<PrometheusExposition> {
+    this.registerLateMetrics();
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  /**
+   * This process's metrics in prom-client's JSON form, for the --workers primary to aggregate with
+   * the other workers' (AggregatorRegistry.aggregate: each metric by its `aggregator`, `sum` unless
+   * it says otherwise).
+   */
+  json(): ReturnType<Registry['getMetricsAsJSON']> {
+    this.registerLateMetrics();
+    return this.registry.getMetricsAsJSON();
+  }
+
+  private registerLateMetrics(): void {
     // Only a gateway with --redis-url has these; it says so once its limiter is built.
     if (this.metrics.redis && !this.redisRegistered) {
       this.registerRedisMetrics();
       this.registerOriginMetrics();
     }
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 
   /** Once per proxied request: a few array cells, no allocation past a backend's first request. */
@@ -150,6 +164,8 @@ export class PrometheusExporter {
       name: 'gateway_redis_up',
       help: 'Whether Redis answers the rate limiter (1), or requests are decided by this instance alone (0).',
       registers: [this.registry],
+      // With --workers: 0 when any worker has lost Redis.
+      aggregator: 'min',
       collect() {
         this.set(metrics.redis?.up ? 1 : 0);
       },
@@ -203,6 +219,8 @@ export class PrometheusExporter {
       help: 'Circuit breaker of each backend: 0 closed, 1 half-open (one probe let through), 2 open (out of rotation).',
       labelNames: ['backend'] as const,
       registers: [this.registry],
+      // With --workers: the worst state any worker's breaker is in (a sum of states would mean nothing).
+      aggregator: 'max',
       collect() {
         this.reset();
         for (const { url, state } of metrics.allBackends()) this.set({ backend: url }, breakerStateValue(state));
@@ -225,6 +243,8 @@ export class PrometheusExporter {
       help: 'Active health checks of each backend: 1 healthy (or checks off), 0 taken out of rotation by failed checks.',
       labelNames: ['backend'] as const,
       registers: [this.registry],
+      // With --workers: 0 when any worker's checks took it out.
+      aggregator: 'min',
       collect() {
         this.reset();
         for (const { url, health } of metrics.allBackends()) this.set({ backend: url }, healthValue(health));

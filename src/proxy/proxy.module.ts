@@ -32,9 +32,9 @@ import { upstreamTransportProvider } from './transport/transport.provider.js';
     ThrottlerModule.forRootAsync({
       imports: [ClusterModule, MetricsModule],
       inject: [GATEWAY_CONFIG, RedisConnection, ClusterHeartbeat, MetricsService],
-      // Our storage: O(1) per request and fixed memory per client (the default is O(hits) per request), shared through Redis with --redis-url.
+      // Our storage: O(1) per request and fixed memory per client (the default is O(hits) per request), shared through Redis with --redis-url, or through the primary with --workers.
       useFactory: (config: GatewayConfig, redis: RedisConnection, heartbeat: ClusterHeartbeat, metrics: MetricsService) =>
-        gatewayThrottlerOptions(config, rateLimitStorage(redis, heartbeat, metrics)),
+        gatewayThrottlerOptions(config, rateLimitStorage({ config, redis, heartbeat, metrics })),
     }),
   ],
   providers: [

@@ -16,11 +16,11 @@ export class StatusController {
   @Get(OWN_PATHS.status)
   // Live numbers: a cached copy would show a backend up after it went down.
   @Header('cache-control', 'no-store')
-  read(
+  async read(
     @Query('format', new ParseEnumPipe(StatusFormat, { optional: true })) format: StatusFormat | undefined,
     @Res({ passthrough: true }) res: Response,
-  ): StatusView | string {
-    if (format === 'json') return this.status.view();
+  ): Promise<StatusView | string> {
+    if (format === 'json') return this.status.wholeView();
     res.type('html').setHeader('content-security-policy', STATUS_PAGE_CONTENT_SECURITY_POLICY);
     return this.status.page();
   }

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { type BackendHealth, type BackendState, MetricsService } from '../metrics/metrics.service.js';
 import { RecentStats } from '../metrics/recent-stats.js';
 import type { BalancerService } from '../balancer/balancer.service.js';
+import type { WholeProcessMetrics } from '../metrics/whole-process-metrics.js';
 import { StatusService } from './status.service.js';
 import { backendAvailability } from './status-view.js';
 
@@ -93,9 +94,30 @@ describe(StatusService.name, () => {
     expect(status.view().gateway.panicRouting).toBe(true);
   });
 
-  it('renders the same view as a page', () => {
+  it('renders the same view as a page', async () => {
     const { metrics, status } = setUp();
     metrics.backend('http://a:1').health = 'unhealthy';
-    expect(status.page()).toMatch(/data-backend="http:\/\/a:1".*<span class="badge down">down<\/span>/s);
+    expect(await status.page()).toMatch(/data-backend="http:\/\/a:1".*<span class="badge down">down<\/span>/s);
+  });
+
+  it('answers for every worker with --workers: totals summed, the rest its own', async () => {
+    const metrics = new MetricsService();
+    metrics.backend('http://a:1').requests = 3;
+    metrics.requests = 3;
+    metrics.breakerChanged('http://a:1', 'open');
+    const whole: WholeProcessMetrics = {
+      snapshot: () =>
+        Promise.resolve({
+          ...metrics.snapshot(),
+          requests: 10,
+          rateLimited: 4,
+          backends: [{ url: 'http://a:1', requests: 9, responses: 8, errors: 1, inFlight: 0, state: 'closed' as const, health: 'healthy' as const, breakerOrigin: 'local' as const, healthOrigin: 'local' as const }],
+        }),
+      prometheus: () => Promise.reject(new Error('not used')),
+    };
+    const status = new StatusService(metrics, new RecentStats(), { panicking: false } as BalancerService, { clustered: false } as ClusterHeartbeat, {} as HttpAdapterHost, whole);
+    const view = await status.wholeView();
+    expect(view.gateway.totals).toMatchObject({ requests: 10, rateLimited: 4 });
+    expect(view.backends[0]).toMatchObject({ totals: { requests: 9, responses: 8, errors: 1 }, breaker: 'open' });
   });
 });

@@ -1,11 +1,12 @@
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit, Optional } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { BalancerService } from '../balancer/balancer.service.js';
 import { ClusterHeartbeat, type InstanceSummary } from '../cluster/cluster-heartbeat.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { RecentStats, WINDOW_SECONDS } from '../metrics/recent-stats.js';
+import { WHOLE_PROCESS_METRICS, type WholeProcessMetrics } from '../metrics/whole-process-metrics.js';
 import { readGatewayVersion } from './gateway-version.js';
 import { renderStatusPage } from './status.page.js';
 import { backendAvailability, type BackendStatus, type ClusterStatus, type StatusView } from './status-view.js';
@@ -22,6 +23,8 @@ export class StatusService implements OnModuleInit {
     private readonly balancer: BalancerService,
     private readonly heartbeat: ClusterHeartbeat,
     private readonly adapterHost: HttpAdapterHost,
+    /** With --workers, every worker's counters; undefined in a single process. */
+    @Optional() @Inject(WHOLE_PROCESS_METRICS) private readonly wholeProcess?: WholeProcessMetrics,
   ) {}
 
   onModuleInit(): void {
@@ -53,6 +56,31 @@ export class StatusService implements OnModuleInit {
     if (!this.heartbeat.clustered) return null;
     const { seenAt, members } = this.heartbeat.members;
     return { redisUp: this.metrics.redis?.up ?? false, seenAt, instances: members };
+  }
+
+  /**
+   * The view for the whole gateway. In a single process that is view(). With --workers, the totals
+   * since start are every worker's summed: the gateway's (requests, responses, errors, aborted, in
+   * flight, rate limited, retries, panic-routed) and each backend's (requests, responses, errors, in
+   * flight). Everything else is the answering worker's own: the last minute's rates and latencies,
+   * breaker and health states with their `since`, the last error, panic routing and the start time
+   * (each worker has its own recent windows; breakers agree once they are shared).
+   */
+  async wholeView(): Promise<StatusView> {
+    const view = this.view();
+    if (!this.wholeProcess) return view;
+    const sums = await this.wholeProcess.snapshot();
+    const { backends: _backends, workers: _workers, instance: _instance, ...totals } = sums;
+    const byUrl = new Map(sums.backends.map((backend) => [backend.url, backend]));
+    return {
+      ...view,
+      gateway: { ...view.gateway, totals },
+      backends: view.backends.map((backend) => {
+        const summed = byUrl.get(backend.url);
+        if (!summed) return backend;
+        return { ...backend, inFlight: summed.inFlight, totals: { requests: summed.requests, responses: summed.responses, errors: summed.errors } };
+      }),
+    };
   }
 
   view(): StatusView {
@@ -96,7 +124,7 @@ export class StatusService implements OnModuleInit {
     };
   }
 
-  page(): string {
-    return renderStatusPage(this.view());
+  async page(): Promise<string> {
+    return renderStatusPage(await this.wholeView());
   }
 }
