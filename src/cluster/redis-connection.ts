@@ -33,9 +33,6 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     this.client = new RedisClient(config.redisUrl, {
       // A command sent while disconnected fails now instead of waiting for the connection.
       enableOfflineQueue: false,
-      // Commands sent in one turn of the event loop go out in one write (and Redis answers them in
-      // one): at thousands of requests a second, one rate-limit call each, that halves the syscalls.
-      enableAutoPipelining: true,
       commandTimeout: config.redisTimeoutMs,
       connectTimeout: Math.max(config.redisTimeoutMs, 1_000),
       maxRetriesPerRequest: 0,

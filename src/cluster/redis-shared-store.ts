@@ -80,7 +80,7 @@ export class RedisSharedStore implements SharedStore {
   }
 
   private openSubscriber(): Redis {
-    const subscriber = this.client.duplicate({ enableOfflineQueue: true, enableAutoPipelining: false, commandTimeout: undefined });
+    const subscriber = this.client.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
     subscriber.on('error', () => undefined);
     subscriber.on('message', (channel: string, message: string) => {
       for (const listener of this.listeners.get(channel) ?? []) listener(message);
