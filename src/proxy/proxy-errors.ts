@@ -31,6 +31,17 @@ export class UnsupportedRequestTargetError extends BadRequestException {
   }
 }
 
+/**
+ * A path whose dot segments climb above the root (`/../secret`, `/%2e%2e/secret`): joined to a
+ * backend's path prefix it would leave it, so it is refused, as NGINX refuses it.
+ */
+export class PathAboveRootError extends BadRequestException {
+  constructor() {
+    super('The request path climbs above the root');
+    this.name = 'PathAboveRootError';
+  }
+}
+
 /** A method the resource does not take (the gateway's own endpoints answer GET and HEAD only). */
 export class MethodNotAllowedError extends HttpException {
   constructor(

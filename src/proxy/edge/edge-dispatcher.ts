@@ -5,11 +5,12 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
 import { GracefulShutdownService } from '../../lifecycle/graceful-shutdown.service.js';
 import { isOwnPath } from '../../own-paths.js';
-import { ClientProtocolError, type RateLimitedError, toHttpException, UnsupportedRequestTargetError } from '../proxy-errors.js';
+import { ClientProtocolError, PathAboveRootError, type RateLimitedError, toHttpException, UnsupportedRequestTargetError } from '../proxy-errors.js';
 import { ProxyMiddleware } from '../proxy.middleware.js';
 import { RateLimiter } from '../rate-limit/rate-limiter.js';
 import { AccessLog } from '../record/access-log.js';
 import { identify, type IdentityOptions, requestIdHeader } from '../request-identity.js';
+import { withoutDotSegments } from './dot-segments.js';
 import { rawErrorResponse, sendHttpException } from './error-response.js';
 import { OwnEndpoints } from './own-endpoints.js';
 
@@ -85,6 +86,17 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
       this.accessLog.recordRefused(req, refusal, startedAt);
       return;
     }
+    // Before anything reads the path (limits, routing, the backend's prefix): the backend always gets one under its prefix.
+    const target = withoutDotSegments(url);
+    if (target === undefined) {
+      const refusal = new PathAboveRootError();
+      // Whoever sends such a path is probing: nothing more from this connection.
+      closesItsConnection(res);
+      sendHttpException(res, refusal, requestIdHeader(req));
+      this.accessLog.recordRefused(req, refusal, startedAt);
+      return;
+    }
+    if (target !== url) req.url = target;
     const refusal = this.rateLimiter.admit(req, res);
     if (refusal === undefined) this.forward(req, res);
     else if (refusal instanceof Promise) void refusal.then((refused) => this.forwardUnless(refused, req, res, startedAt));
