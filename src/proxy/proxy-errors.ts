@@ -42,6 +42,14 @@ export class PathAboveRootError extends BadRequestException {
   }
 }
 
+/** RFC 9112 §3.2: no Host on HTTP/1.1, more than one Host line, or one that is not `host[:port]`. */
+export class InvalidHostError extends BadRequestException {
+  constructor() {
+    super('The Host header must be given once, as host or host:port');
+    this.name = 'InvalidHostError';
+  }
+}
+
 /** A method the resource does not take (the gateway's own endpoints answer GET and HEAD only). */
 export class MethodNotAllowedError extends HttpException {
   constructor(

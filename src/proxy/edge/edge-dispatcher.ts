@@ -5,13 +5,14 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
 import { GracefulShutdownService } from '../../lifecycle/graceful-shutdown.service.js';
 import { isOwnPath } from '../../own-paths.js';
-import { ClientProtocolError, PathAboveRootError, type RateLimitedError, toHttpException, UnsupportedRequestTargetError } from '../proxy-errors.js';
+import { ClientProtocolError, InvalidHostError, PathAboveRootError, type RateLimitedError, toHttpException, UnsupportedRequestTargetError } from '../proxy-errors.js';
 import { ProxyMiddleware } from '../proxy.middleware.js';
 import { RateLimiter } from '../rate-limit/rate-limiter.js';
 import { AccessLog } from '../record/access-log.js';
 import { identify, type IdentityOptions, requestIdHeader } from '../request-identity.js';
 import { withoutDotSegments } from './dot-segments.js';
 import { rawErrorResponse, sendHttpException } from './error-response.js';
+import { HostHeaderCheck } from './host-header.js';
 import { OwnEndpoints } from './own-endpoints.js';
 
 /**
@@ -38,6 +39,7 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
   private readonly responseOn = new WeakMap<Socket, ServerResponse>();
   /** Open client connections, to mark the responses in progress when a drain begins. */
   private readonly connections = new Set<Socket>();
+  private readonly hostCheck = new HostHeaderCheck();
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -73,6 +75,10 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
   readonly dispatch = (req: IncomingMessage, res: ServerResponse): void => {
     this.responseOn.set(req.socket, res);
     if (this.shutdown.draining) closesItsConnection(res);
+    if (!this.hostCheck.isValid(req)) {
+      this.refuseAndClose(req, res, new InvalidHostError(), performance.now());
+      return;
+    }
     const url = req.url ?? '/';
     if (this.servesOwnPaths && isOwnPath(url)) {
       this.ownEndpoints.serve(req, res);
@@ -89,11 +95,7 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
     // Before anything reads the path (limits, routing, the backend's prefix): the backend always gets one under its prefix.
     const target = withoutDotSegments(url);
     if (target === undefined) {
-      const refusal = new PathAboveRootError();
-      // Whoever sends such a path is probing: nothing more from this connection.
-      closesItsConnection(res);
-      sendHttpException(res, refusal, requestIdHeader(req));
-      this.accessLog.recordRefused(req, refusal, startedAt);
+      this.refuseAndClose(req, res, new PathAboveRootError(), startedAt);
       return;
     }
     if (target !== url) req.url = target;
@@ -102,6 +104,13 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
     else if (refusal instanceof Promise) void refusal.then((refused) => this.forwardUnless(refused, req, res, startedAt));
     else this.accessLog.recordRefused(req, refusal, startedAt);
   };
+
+  /** A request that breaks the protocol's rules: 400, and nothing more is read from its connection. */
+  private refuseAndClose(req: IncomingMessage, res: ServerResponse, refusal: InvalidHostError | PathAboveRootError, startedAt: number): void {
+    closesItsConnection(res);
+    sendHttpException(res, refusal, requestIdHeader(req));
+    this.accessLog.recordRefused(req, refusal, startedAt);
+  }
 
   private forwardUnless(refusal: RateLimitedError | undefined, req: IncomingMessage, res: ServerResponse, startedAt: number): void {
     if (refusal) this.accessLog.recordRefused(req, refusal, startedAt);
