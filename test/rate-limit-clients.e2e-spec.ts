@@ -43,10 +43,30 @@ describe('who counts as one client', () => {
     expect(await statuses(gateway, 1, { forwardedFor: '203.0.113.2' })).toEqual([429]);
   });
 
-  it('with --trust-proxy, takes the client from the left-most X-Forwarded-For entry', async () => {
+  it('with --trust-proxy (one hop), takes the client from the entry the proxy in front appended, not from what the client wrote', async () => {
     backend = await startBackend();
     gateway = await startGateway([backendsFlag(backend), '--rate-limit=2', '--trust-proxy']);
-    expect(await statuses(gateway, 3, { forwardedFor: '203.0.113.1, 10.0.0.1' })).toEqual([200, 200, 429]);
-    expect(await statuses(gateway, 2, { forwardedFor: '203.0.113.2, 10.0.0.1' })).toEqual([200, 200]);
+    // The load balancer appended 198.51.100.7; whatever the client wrote left of it is its own claim.
+    expect(await statuses(gateway, 3, { forwardedFor: '203.0.113.1, 198.51.100.7' })).toEqual([200, 200, 429]);
+    expect(await statuses(gateway, 1, { forwardedFor: '203.0.113.2, 198.51.100.7' })).toEqual([429]);
+    expect(await statuses(gateway, 2, { forwardedFor: '203.0.113.1, 198.51.100.8' })).toEqual([200, 200]);
+  });
+
+  it('with --trust-proxy=2, counts two proxies in front', async () => {
+    backend = await startBackend();
+    gateway = await startGateway([backendsFlag(backend), '--rate-limit=2', '--trust-proxy=2']);
+    expect(await statuses(gateway, 3, { forwardedFor: '203.0.113.1, 198.51.100.7, 10.0.0.1' })).toEqual([200, 200, 429]);
+    expect(await statuses(gateway, 1, { forwardedFor: '203.0.113.9, 198.51.100.7, 10.0.0.2' })).toEqual([429]);
+  });
+
+  it('with --trust-proxy=<CIDRs>, believes only trusted peers, and takes the right-most address that is not one', async () => {
+    backend = await startBackend();
+    gateway = await startGateway([backendsFlag(backend), '--rate-limit=2', '--trust-proxy=127.0.0.1,10.0.0.0/8']);
+    // From the trusted 127.0.0.1, through a trusted 10.1.1.1: the client is 203.0.113.5, whatever is left of it.
+    expect(await statuses(gateway, 3, { localAddress: '127.0.0.1', forwardedFor: '192.0.2.66, 203.0.113.5, 10.1.1.1' })).toEqual([200, 200, 429]);
+    expect(await statuses(gateway, 1, { localAddress: '127.0.0.1', forwardedFor: '192.0.2.67, 203.0.113.5, 10.9.9.9' })).toEqual([429]);
+    // From 127.0.0.2, not trusted: its X-Forwarded-For is not believed, the socket is the client.
+    expect(await statuses(gateway, 2, { localAddress: '127.0.0.2', forwardedFor: '203.0.113.5' })).toEqual([200, 200]);
+    expect(await statuses(gateway, 1, { localAddress: '127.0.0.2', forwardedFor: '203.0.113.77' })).toEqual([429]);
   });
 });

@@ -1,6 +1,7 @@
 import { parseDuration, parsePositiveDuration } from './duration.js';
 import type { GatewayConfig } from './gateway-config.js';
 import { parseListenAddress } from './listen-address.js';
+import { parseTrustedProxies } from './trusted-proxies.js';
 import {
   parseBackendList,
   parseBoolean,
@@ -81,9 +82,9 @@ export const FLAGS: readonly FlagSpec[] = [
     name: 'trust-proxy',
     key: 'trustProxy',
     defaultText: 'false',
-    help: 'take the client address from X-Forwarded-For instead of the socket',
+    help: 'who may say who the client is in X-Forwarded-For: false, true (the one proxy in front), a number of proxy hops, or trusted addresses/CIDRs (10.0.0.0/8,fd00::/8)',
     boolean: true,
-    parse: parseBoolean,
+    parse: parseTrustedProxies,
   }),
   flag({
     name: 'backends',

@@ -1,4 +1,5 @@
 import type { ListenAddress } from './listen-address.js';
+import type { TrustedProxies } from './trusted-proxies.js';
 
 /** How much the gateway logs (pino's levels). */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -42,11 +43,12 @@ export interface GatewayConfig {
    */
   readonly rateLimitScope: RateLimitScope;
   /**
-   * Take the client address from `X-Forwarded-For` (its left-most entry, as Express's
-   * `trust proxy` does) instead of the socket. Only safe behind a proxy that sets the header.
-   * `--trust-proxy`, `TRUST_PROXY`, default `false`.
+   * Which proxies in front of the gateway may say who the client is (`X-Forwarded-For`, and keep
+   * their `X-Forwarded-Proto`/`-Host`): nobody, the last N hops, or proxies at given addresses and
+   * CIDRs (see TrustedProxies). `--trust-proxy`, `TRUST_PROXY`: `false` (default), `true` (= 1 hop),
+   * a number of hops, or `10.0.0.0/8,fd00::/8`.
    */
-  readonly trustProxy: boolean;
+  readonly trustProxy: TrustedProxies;
   /**
    * Backend base URLs, `http://` or `https://`, in round-robin order; a path in a URL prefixes
    * every proxied path. `--backends` (comma-separated), `BACKENDS`, default `http://localhost:8080`.

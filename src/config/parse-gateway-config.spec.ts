@@ -27,7 +27,7 @@ describe(parseGatewayConfig.name, () => {
       ['writeTimeoutMs', 10_000],
       ['rateLimitPerSecond', 100],
       ['rateLimitScope', 'client'],
-      ['trustProxy', false],
+      ['trustProxy', { kind: 'none' }],
       ['backends', ['http://localhost:8080']],
       ['breakerFailures', 5],
       ['breakerStatuses', new Set([502, 503, 504])],
@@ -81,14 +81,17 @@ describe(parseGatewayConfig.name, () => {
   });
 
   it.each([
-    [['--trust-proxy'], true],
-    [['-trust-proxy'], true],
-    [['--trust-proxy=true'], true],
-    [['--trust-proxy=1'], true],
-    [['--trust-proxy=false'], false],
-    [['--trust-proxy=F'], false],
-  ])('reads the boolean flag %j as %s', (argv, value) => {
-    expect(parseGatewayConfig(argv, {}).trustProxy).toBe(value);
+    [['--trust-proxy'], { kind: 'hops', hops: 1 }],
+    [['-trust-proxy'], { kind: 'hops', hops: 1 }],
+    [['--trust-proxy=true'], { kind: 'hops', hops: 1 }],
+    [['--trust-proxy=1'], { kind: 'hops', hops: 1 }],
+    [['--trust-proxy=2'], { kind: 'hops', hops: 2 }],
+    [['--trust-proxy=false'], { kind: 'none' }],
+    [['--trust-proxy=F'], { kind: 'none' }],
+    [['--trust-proxy=0'], { kind: 'none' }],
+    [['--trust-proxy=10.0.0.0/8, fd00::/8,192.0.2.7'], { kind: 'addresses', cidrs: ['10.0.0.0/8', 'fd00::/8', '192.0.2.7'] }],
+  ])('reads --trust-proxy %j as %j', (argv, value) => {
+    expect(parseGatewayConfig(argv, {}).trustProxy).toEqual(value);
   });
 
   it.each<[string, string, keyof GatewayConfig, unknown]>([
@@ -97,7 +100,7 @@ describe(parseGatewayConfig.name, () => {
     ['WRITE_TIMEOUT', '250ms', 'writeTimeoutMs', 250],
     ['RATE_LIMIT', '7', 'rateLimitPerSecond', 7],
     ['RATE_LIMIT_SCOPE', 'global', 'rateLimitScope', 'global'],
-    ['TRUST_PROXY', 'true', 'trustProxy', true],
+    ['TRUST_PROXY', 'true', 'trustProxy', { kind: 'hops', hops: 1 }],
     ['BACKENDS', 'http://a:1, http://b:2/', 'backends', ['http://a:1', 'http://b:2']],
     ['BREAKER_FAILURES', '3', 'breakerFailures', 3],
     ['BREAKER_COOLDOWN', '500ms', 'breakerCooldownMs', 500],
@@ -168,7 +171,7 @@ describe(parseGatewayConfig.name, () => {
   it.each<[string[], Env, keyof GatewayConfig, unknown]>([
     [['--rate-limit=5'], { RATE_LIMIT: '50' }, 'rateLimitPerSecond', 5],
     [['--listen', ':4000'], { LISTEN: ':5000' }, 'listen', { host: undefined, port: 4000 }],
-    [['--trust-proxy=false'], { TRUST_PROXY: 'true' }, 'trustProxy', false],
+    [['--trust-proxy=false'], { TRUST_PROXY: 'true' }, 'trustProxy', { kind: 'none' }],
     [['--backends=http://flag:1'], { BACKENDS: 'http://env:1' }, 'backends', ['http://flag:1']],
   ])('lets the flag %j win over its variable %j', (argv, env, key, value) => {
     expect(parseGatewayConfig(argv, env)[key]).toEqual(value);
@@ -199,7 +202,7 @@ describe(parseGatewayConfig.name, () => {
     [{ RATE_LIMIT: '' }, 'rateLimitPerSecond', 100],
     [{ LISTEN: '' }, 'listen', { host: undefined, port: 3000 }],
     [{ BACKENDS: '' }, 'backends', ['http://localhost:8080']],
-    [{ TRUST_PROXY: '' }, 'trustProxy', false],
+    [{ TRUST_PROXY: '' }, 'trustProxy', { kind: 'none' }],
     [{ READ_TIMEOUT: undefined }, 'readTimeoutMs', 5_000],
   ])('treats an empty variable as unset: %j', (env, key, value) => {
     expect(parseGatewayConfig([], env)[key]).toEqual(value);
@@ -207,7 +210,7 @@ describe(parseGatewayConfig.name, () => {
 
   it.each<[string[], keyof GatewayConfig, unknown]>([
     [['--rate-limit=1', '--rate-limit=2', '-rate-limit', '3'], 'rateLimitPerSecond', 3],
-    [['--trust-proxy', '--trust-proxy=false'], 'trustProxy', false],
+    [['--trust-proxy', '--trust-proxy=false'], 'trustProxy', { kind: 'none' }],
     [['--listen=:1', '--listen=:2'], 'listen', { host: undefined, port: 2 }],
   ])('lets the last repetition of a flag win: %j', (argv, key, value) => {
     expect(parseGatewayConfig(argv, {})[key]).toEqual(value);

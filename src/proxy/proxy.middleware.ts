@@ -17,6 +17,7 @@ import { hasNoBody, readRequestBody } from './transport/request-body.js';
 import { type TransportEvents, type UpstreamResponse, UpstreamTransport } from './transport/upstream-transport.js';
 import { BackendStatusFailure, describeFailure } from './try-failure.js';
 import { UpstreamTries } from './upstream-tries.js';
+import { TrustedPeers } from './edge/trusted-peers.js';
 
 /**
  * The top of the request path. Sends each request to the upstream the balancer picks, through the
@@ -27,7 +28,7 @@ import { UpstreamTries } from './upstream-tries.js';
  */
 @Injectable()
 export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerResponse>, TransportEvents, RetryTarget {
-  private readonly trustProxy: boolean;
+  private readonly trustedPeers: TrustedPeers;
   private readonly retries: number;
   private readonly retryBufferBytes: number;
   private readonly breakerStatuses: ReadonlySet<number>;
@@ -42,7 +43,7 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
     @Inject(UpstreamTransport) private readonly transport: UpstreamTransport,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
-    this.trustProxy = config.trustProxy;
+    this.trustedPeers = new TrustedPeers(config.trustProxy);
     this.retries = config.retries;
     this.retryBufferBytes = config.retryBufferBytes;
     this.breakerStatuses = config.breakerStatuses;
@@ -61,7 +62,8 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
     res.on('close', this.settleOnClose);
     const upstream = this.balancer.pick();
     if (!upstream) return this.fail(exchange, new NoUpstreamAvailableError());
-    prepareRequestHeaders(req.headers, req.socket.remoteAddress ?? '', this.trustProxy);
+    const peer = req.socket.remoteAddress ?? '';
+    prepareRequestHeaders(req.headers, peer, this.trustedPeers.peerIsTrusted(peer));
     if (exchange.bodiless) {
       this.forward(exchange, upstream);
     } else if (this.retries === 0) {

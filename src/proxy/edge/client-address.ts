@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { Inject, Injectable } from '@nestjs/common';
 import { normalizeIp } from '@nestjs/throttler';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
+import { TrustedPeers } from './trusted-peers.js';
 
 /** The IPv6 prefix the rate limiter groups a client by (as @nestjs/throttler does): a host owns a /64. */
 const IPV6_CLIENT_PREFIX = 64;
@@ -15,19 +16,19 @@ function canonicalAddress(address: string): string {
 
 /**
  * Who sent a request, derived once for everyone who asks (the rate limiter, the access log): the
- * socket's address, or with --trust-proxy the left-most `X-Forwarded-For` entry (what Express's
- * `trust proxy = true` yields as `req.ip`), in one canonical spelling. The rate limiter then counts
+ * socket's address, or with --trust-proxy the `X-Forwarded-For` entry the trusted proxies vouch for
+ * (never one the client wrote itself; see TrustedPeers), in one canonical spelling. The rate limiter then counts
  * an IPv6 client by its /64, as @nestjs/throttler does, so a host cannot dodge its limit by
  * rotating through its own subnet.
  */
 @Injectable()
 export class ClientAddressResolver {
-  private readonly trustProxy: boolean;
+  private readonly peers: TrustedPeers;
   /** A connection's address never changes, so it is worked out once per socket, not per request. */
   private readonly bySocket = new WeakMap<Socket, { address: string; key: string }>();
 
   constructor(@Inject(GATEWAY_CONFIG) config: Pick<GatewayConfig, 'trustProxy'>) {
-    this.trustProxy = config.trustProxy;
+    this.peers = new TrustedPeers(config.trustProxy);
   }
 
   /** The client's address, as the access log shows it. */
@@ -43,13 +44,7 @@ export class ClientAddressResolver {
   }
 
   private forwardedClient(req: IncomingMessage): string | undefined {
-    if (!this.trustProxy) return undefined;
-    // Node joins repeated X-Forwarded-For headers with ', ', so this is one string.
-    const forwarded = req.headers['x-forwarded-for'] as string | undefined;
-    if (forwarded === undefined || forwarded === '') return undefined;
-    const comma = forwarded.indexOf(',');
-    const first = (comma === -1 ? forwarded : forwarded.slice(0, comma)).trim();
-    return first === '' ? undefined : first;
+    return this.peers.clientFrom(req.headers['x-forwarded-for'] as string | undefined, req.socket.remoteAddress ?? '');
   }
 
   private ofSocket(socket: Socket): { address: string; key: string } {

@@ -180,12 +180,12 @@ describe(RateLimiter.name, () => {
     expect((await admit(rateLimiter, fakeRequest(fakeSocket('10.0.0.3')))).admitted).toBe(false);
   });
 
-  it('keys clients by the left-most X-Forwarded-For entry with --trust-proxy', async () => {
+  it('keys clients by the right-most X-Forwarded-For entry with --trust-proxy (one hop): the left ones are the client\'s own claim', async () => {
     const rateLimiter = limiter('--rate-limit=1', '--trust-proxy');
     const socket = fakeSocket('10.0.0.1');
-    expect((await admit(rateLimiter, fakeRequest(socket, { 'x-forwarded-for': '203.0.113.1, 10.0.0.1' }))).admitted).toBe(true);
-    expect((await admit(rateLimiter, fakeRequest(socket, { 'x-forwarded-for': '203.0.113.2, 10.0.0.1' }))).admitted).toBe(true);
-    expect((await admit(rateLimiter, fakeRequest(socket, { 'x-forwarded-for': '203.0.113.1' }))).admitted).toBe(false);
+    expect((await admit(rateLimiter, fakeRequest(socket, { 'x-forwarded-for': '203.0.113.1, 198.51.100.1' }))).admitted).toBe(true);
+    expect((await admit(rateLimiter, fakeRequest(socket, { 'x-forwarded-for': '203.0.113.2, 198.51.100.2' }))).admitted).toBe(true);
+    expect((await admit(rateLimiter, fakeRequest(socket, { 'x-forwarded-for': '203.0.113.3, 198.51.100.1' }))).admitted).toBe(false);
   });
 
   it('falls back to the socket address with --trust-proxy when there is no X-Forwarded-For', async () => {
