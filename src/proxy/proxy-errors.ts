@@ -50,6 +50,14 @@ export class InvalidHostError extends BadRequestException {
   }
 }
 
+/** A request line naming an HTTP version other than 1.x (`HTTP/2.0` over an HTTP/1 connection): NGINX answers 505. */
+export class UnsupportedHttpVersionError extends HttpException {
+  constructor() {
+    super(HttpException.createBody('Only HTTP/1.0 and HTTP/1.1 are served here', 'HTTP Version Not Supported', 505), 505);
+    this.name = 'UnsupportedHttpVersionError';
+  }
+}
+
 /** A method the resource does not take (the gateway's own endpoints answer GET and HEAD only). */
 export class MethodNotAllowedError extends HttpException {
   constructor(
@@ -146,6 +154,9 @@ export function toHttpException(error: unknown): HttpException {
         return new HttpException(HttpException.createBody('Request headers too large', 'Request Header Fields Too Large', 431), 431, {
           cause: error.cause,
         });
+      // HTTP/3.0 and the like on an HTTP/1 connection, as NGINX answers them.
+      case 'HPE_INVALID_VERSION':
+        return new UnsupportedHttpVersionError();
       default:
         return new BadRequestException('Malformed HTTP request', { cause: error.cause });
     }

@@ -5,7 +5,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
 import { GracefulShutdownService } from '../../lifecycle/graceful-shutdown.service.js';
 import { isOwnPath } from '../../own-paths.js';
-import { ClientProtocolError, InvalidHostError, PathAboveRootError, type RateLimitedError, toHttpException, UnsupportedRequestTargetError } from '../proxy-errors.js';
+import { ClientProtocolError, InvalidHostError, MethodNotAllowedError, PathAboveRootError, UnsupportedHttpVersionError, type RateLimitedError, toHttpException, UnsupportedRequestTargetError } from '../proxy-errors.js';
 import { ProxyMiddleware } from '../proxy.middleware.js';
 import { RateLimiter } from '../rate-limit/rate-limiter.js';
 import { AccessLog } from '../record/access-log.js';
@@ -14,6 +14,9 @@ import { withoutDotSegments } from './dot-segments.js';
 import { rawErrorResponse, sendHttpException } from './error-response.js';
 import { HostHeaderCheck } from './host-header.js';
 import { OwnEndpoints } from './own-endpoints.js';
+
+/** The methods proxied; TRACE (which would echo credentials back, cross-site tracing) is not, as NGINX refuses it. */
+const PROXIED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 /**
  * The draining rule, in one place: while the gateway drains, every response ends its connection, so
@@ -75,6 +78,10 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
   readonly dispatch = (req: IncomingMessage, res: ServerResponse): void => {
     this.responseOn.set(req.socket, res);
     if (this.shutdown.draining) closesItsConnection(res);
+    if (req.httpVersionMajor !== 1) {
+      this.refuseAndClose(req, res, new UnsupportedHttpVersionError(), performance.now());
+      return;
+    }
     if (!this.hostCheck.isValid(req)) {
       this.refuseAndClose(req, res, new InvalidHostError(), performance.now());
       return;
@@ -99,6 +106,12 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
       return;
     }
     if (target !== url) req.url = target;
+    if (req.method === 'TRACE') {
+      const refusal = new MethodNotAllowedError('TRACE', PROXIED_METHODS);
+      sendHttpException(res, refusal, { ...requestIdHeader(req), allow: PROXIED_METHODS.join(', ') });
+      this.accessLog.recordRefused(req, refusal, startedAt);
+      return;
+    }
     const refusal = this.rateLimiter.admit(req, res);
     if (refusal === undefined) this.forward(req, res);
     else if (refusal instanceof Promise) void refusal.then((refused) => this.forwardUnless(refused, req, res, startedAt));
@@ -106,7 +119,7 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
   };
 
   /** A request that breaks the protocol's rules: 400, and nothing more is read from its connection. */
-  private refuseAndClose(req: IncomingMessage, res: ServerResponse, refusal: InvalidHostError | PathAboveRootError, startedAt: number): void {
+  private refuseAndClose(req: IncomingMessage, res: ServerResponse, refusal: InvalidHostError | PathAboveRootError | UnsupportedHttpVersionError, startedAt: number): void {
     closesItsConnection(res);
     sendHttpException(res, refusal, requestIdHeader(req));
     this.accessLog.recordRefused(req, refusal, startedAt);
