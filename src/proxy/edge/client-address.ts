@@ -24,11 +24,18 @@ function canonicalAddress(address: string): string {
 @Injectable()
 export class ClientAddressResolver {
   private readonly peers: TrustedPeers;
+  private readonly trustsProxies: boolean;
+  /**
+   * With --trust-proxy, each request's client as read before the gateway appends its own peer to
+   * `X-Forwarded-For` (after that, the right-most entry would be the gateway's peer, not the client's).
+   */
+  private readonly forwardedBy = new WeakMap<IncomingMessage, string | null>();
   /** A connection's address never changes, so it is worked out once per socket, not per request. */
   private readonly bySocket = new WeakMap<Socket, { address: string; key: string }>();
 
   constructor(@Inject(GATEWAY_CONFIG) config: Pick<GatewayConfig, 'trustProxy'>) {
     this.peers = new TrustedPeers(config.trustProxy);
+    this.trustsProxies = config.trustProxy.kind !== 'none';
   }
 
   /** The client's address, as the access log shows it. */
@@ -43,7 +50,21 @@ export class ClientAddressResolver {
     return forwarded === undefined ? this.ofSocket(req.socket).key : normalizeIp(forwarded, IPV6_CLIENT_PREFIX);
   }
 
+  /** Reads the client from `X-Forwarded-For` now, while it is as the client's proxies sent it (the dispatcher calls this first). */
+  readForwardedClient(req: IncomingMessage): void {
+    if (this.trustsProxies && !this.forwardedBy.has(req)) this.forwardedBy.set(req, this.fromHeader(req) ?? null);
+  }
+
   private forwardedClient(req: IncomingMessage): string | undefined {
+    if (!this.trustsProxies) return undefined;
+    const known = this.forwardedBy.get(req);
+    if (known !== undefined) return known ?? undefined;
+    const client = this.fromHeader(req);
+    this.forwardedBy.set(req, client ?? null);
+    return client;
+  }
+
+  private fromHeader(req: IncomingMessage): string | undefined {
     return this.peers.clientFrom(req.headers['x-forwarded-for'] as string | undefined, req.socket.remoteAddress ?? '');
   }
 

@@ -10,6 +10,7 @@ import { ProxyMiddleware } from '../proxy.middleware.js';
 import { RateLimiter } from '../rate-limit/rate-limiter.js';
 import { AccessLog } from '../record/access-log.js';
 import { identify, type IdentityOptions, requestIdHeader } from '../request-identity.js';
+import { ClientAddressResolver } from './client-address.js';
 import { withoutDotSegments } from './dot-segments.js';
 import { rawErrorResponse, sendHttpException } from './error-response.js';
 import { HostHeaderCheck } from './host-header.js';
@@ -51,6 +52,7 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
     private readonly proxy: ProxyMiddleware,
     private readonly shutdown: GracefulShutdownService,
     private readonly accessLog: AccessLog,
+    private readonly clients: ClientAddressResolver,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
     this.servesOwnPaths = config.adminListen === undefined;
@@ -93,6 +95,7 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
     }
     const startedAt = performance.now();
     identify(req, this.identityOptions);
+    this.clients.readForwardedClient(req);
     if (url.charCodeAt(0) !== 0x2f /* '/' */) {
       const refusal = new UnsupportedRequestTargetError();
       sendHttpException(res, refusal, requestIdHeader(req));
