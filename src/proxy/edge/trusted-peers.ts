@@ -1,10 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import type { TrustedProxies } from '../../config/trusted-proxies.js';
-
-/** `::ffff:10.0.0.1` (how a dual-stack socket shows an IPv4 peer) as `10.0.0.1`. */
-function unmapped(address: string): string {
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-}
+import { unmapIpv4 } from '../transport/forwarded-headers.js';
 
 /**
  * --trust-proxy applied: whether a peer is a trusted proxy, and which `X-Forwarded-For` entry is
@@ -61,7 +57,7 @@ export class TrustedPeers {
   }
 
   private isTrusted(address: string): boolean {
-    const plain = unmapped(address);
+    const plain = unmapIpv4(address);
     const family = isIP(plain);
     return family !== 0 && this.trusted!.check(plain, family === 4 ? 'ipv4' : 'ipv6');
   }
