@@ -142,15 +142,16 @@ export class UpstreamBreaker {
 
   /**
    * Another member of the cluster saw this backend fail: out of rotation here too for the rest of
-   * its cool-down (`remainingMs`), after which one probe for the whole cluster decides.
+   * its cool-down (`remainingMs`), after which one probe for the whole cluster decides. Also how a
+   * held breaker re-opens when its own probe fails (origin `local`).
    */
-  holdOpen(remainingMs: number): void {
+  holdOpen(remainingMs: number, origin: StateOrigin = 'cluster'): void {
     if (this.off) return;
     const before = this.state;
     this.heldUntil = Date.now() + Math.max(0, remainingMs);
     this.heldProbeOut = false;
     this.probePermitted = false;
-    this.origin = 'cluster';
+    this.origin = origin;
     // Attempts begun before the hold report nothing: they would re-open or close it with old news.
     this.epoch++;
     if (before !== 'open') this.emit('open');
@@ -185,23 +186,8 @@ export class UpstreamBreaker {
     }
   }
 
-  /** The probe of a held breaker answered: closed, as after any successful probe. */
-  heldProbeSucceeded(): void {
-    this.endHold();
-    this.origin = 'local';
-    if (this.policy.state !== CircuitState.Closed) this.closePolicyQuietly();
-    this.epoch++;
-    this.emit('closed');
-  }
-
-  /** The probe of a held breaker failed: open again, for a whole cool-down, by this instance's own finding. */
   heldProbeFailed(): void {
-    this.heldUntil = Date.now() + this.cooldownMs;
-    this.heldProbeOut = false;
-    this.probePermitted = false;
-    this.origin = 'local';
-    this.epoch++;
-    this.emit('open');
+    this.holdOpen(this.cooldownMs, 'local');
   }
 
   private startHeldProbe(): BreakerAttempt {
@@ -321,7 +307,8 @@ class HeldProbeAttempt implements BreakerAttempt {
   ) {}
 
   succeed(): void {
-    if (this.settle()) this.breaker.heldProbeSucceeded();
+    // Closed, as after any successful probe: this instance's finding.
+    if (this.settle()) this.breaker.reset('local');
   }
 
   fail(): void {
