@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { type HttpException, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
 import { GracefulShutdownService } from '../../lifecycle/graceful-shutdown.service.js';
@@ -97,9 +97,7 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
     identify(req, this.identityOptions);
     this.clients.readForwardedClient(req);
     if (url.charCodeAt(0) !== 0x2f /* '/' */) {
-      const refusal = new UnsupportedRequestTargetError();
-      sendHttpException(res, refusal, requestIdHeader(req));
-      this.accessLog.recordRefused(req, refusal, startedAt);
+      this.refuse(req, res, new UnsupportedRequestTargetError(), startedAt);
       return;
     }
     // Before anything reads the path (limits, routing, the backend's prefix): the backend always gets one under its prefix.
@@ -110,9 +108,7 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
     }
     if (target !== url) req.url = target;
     if (req.method === 'TRACE') {
-      const refusal = new MethodNotAllowedError('TRACE', PROXIED_METHODS);
-      sendHttpException(res, refusal, { ...requestIdHeader(req), allow: PROXIED_METHODS.join(', ') });
-      this.accessLog.recordRefused(req, refusal, startedAt);
+      this.refuse(req, res, new MethodNotAllowedError('TRACE', PROXIED_METHODS), startedAt, { allow: PROXIED_METHODS.join(', ') });
       return;
     }
     const refusal = this.rateLimiter.admit(req, res);
@@ -121,11 +117,18 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
     else this.accessLog.recordRefused(req, refusal, startedAt);
   };
 
-  /** A request that breaks the protocol's rules: 400, and nothing more is read from its connection. */
-  private refuseAndClose(req: IncomingMessage, res: ServerResponse, refusal: InvalidHostError | PathAboveRootError | UnsupportedHttpVersionError, startedAt: number): void {
-    closesItsConnection(res);
-    sendHttpException(res, refusal, requestIdHeader(req));
+  /** The gateway's own answer to a request it will not forward, with its request id, logged like any other. */
+  private refuse(req: IncomingMessage, res: ServerResponse, refusal: HttpException, startedAt: number, headers?: Record<string, string>): void {
+    // Idempotent: the refusals made before the dispatcher identified the request get their id here.
+    identify(req, this.identityOptions);
+    sendHttpException(res, refusal, { ...requestIdHeader(req), ...headers });
     this.accessLog.recordRefused(req, refusal, startedAt);
+  }
+
+  /** A request that breaks the protocol's rules: refused, and nothing more is read from its connection. */
+  private refuseAndClose(req: IncomingMessage, res: ServerResponse, refusal: HttpException, startedAt: number): void {
+    closesItsConnection(res);
+    this.refuse(req, res, refusal, startedAt);
   }
 
   private forwardUnless(refusal: RateLimitedError | undefined, req: IncomingMessage, res: ServerResponse, startedAt: number): void {
