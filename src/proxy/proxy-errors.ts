@@ -50,6 +50,17 @@ export class InvalidHostError extends BadRequestException {
   }
 }
 
+/**
+ * RFC 9112 §6.1: an HTTP/1.0 request with Transfer-Encoding has faulty framing (a 1.0 peer may not
+ * know chunked, so where its body ends is in doubt); NGINX answers 400.
+ */
+export class FaultyFramingError extends BadRequestException {
+  constructor() {
+    super('Transfer-Encoding is not allowed in an HTTP/1.0 request');
+    this.name = 'FaultyFramingError';
+  }
+}
+
 /** A request line naming an HTTP version other than 1.x (`HTTP/2.0` over an HTTP/1 connection): NGINX answers 505. */
 export class UnsupportedHttpVersionError extends HttpException {
   constructor() {

@@ -20,6 +20,8 @@ export interface TestBackend {
   readonly url: string;
   readonly port: number;
   readonly requests: RecordedRequest[];
+  /** The path of every request whose head arrived, in order, including requests aborted before their end. */
+  readonly arrivals: string[];
   /** TCP connections accepted so far: shows whether the gateway reuses its upstream connections. */
   readonly connections: () => number;
   close(): Promise<void>;
@@ -43,9 +45,11 @@ export async function startBackend(options: BackendOptions = {}): Promise<TestBa
       res.end(name);
     });
   const requests: RecordedRequest[] = [];
+  const arrivals: string[] = [];
   const sockets = new Set<Socket>();
   let connections = 0;
   const server = http.createServer((req, res) => {
+    arrivals.push(req.url ?? '');
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -75,6 +79,7 @@ export async function startBackend(options: BackendOptions = {}): Promise<TestBa
     url: `http://127.0.0.1:${port}`,
     port,
     requests,
+    arrivals,
     connections: () => connections,
     close: () =>
       new Promise<void>((resolve) => {

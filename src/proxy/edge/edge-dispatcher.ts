@@ -5,7 +5,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
 import { GracefulShutdownService } from '../../lifecycle/graceful-shutdown.service.js';
 import { isOwnPath } from '../../own-paths.js';
-import { ClientProtocolError, InvalidHostError, MethodNotAllowedError, PathAboveRootError, UnsupportedHttpVersionError, type RateLimitedError, toHttpException, UnsupportedRequestTargetError } from '../proxy-errors.js';
+import { ClientProtocolError, FaultyFramingError, InvalidHostError, MethodNotAllowedError, PathAboveRootError, UnsupportedHttpVersionError, type RateLimitedError, toHttpException, UnsupportedRequestTargetError } from '../proxy-errors.js';
 import { ProxyMiddleware } from '../proxy.middleware.js';
 import { RateLimiter } from '../rate-limit/rate-limiter.js';
 import { AccessLog } from '../record/access-log.js';
@@ -18,15 +18,6 @@ import { OwnEndpoints } from './own-endpoints.js';
 
 /** The methods proxied; TRACE (which would echo credentials back, cross-site tracing) is not, as NGINX refuses it. */
 const PROXIED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
-
-/**
- * The draining rule, in one place: while the gateway drains, every response ends its connection, so
- * the client reconnects elsewhere. Applied to each request that arrives during the drain, and to
- * each response still unwritten when it begins (one already under way ends and is then closed as idle).
- */
-function closesItsConnection(res: ServerResponse): void {
-  res.setHeader('connection', 'close');
-}
 
 /**
  * The HTTP server's one 'request' listener. The gateway's own endpoints go to Express and Nest's
@@ -43,6 +34,11 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
   private readonly responseOn = new WeakMap<Socket, ServerResponse>();
   /** Open client connections, to mark the responses in progress when a drain begins. */
   private readonly connections = new Set<Socket>();
+  /**
+   * Connections the gateway has decided to close (RFC 9112 §9.6): a request read on one after that
+   * decision (pipelined behind it) is never forwarded, since its answer could never be sent.
+   */
+  private readonly closing = new WeakSet<Socket>();
   private readonly hostCheck = new HostHeaderCheck();
 
   constructor(
@@ -72,16 +68,24 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
     this.shutdown.onDrainStart(() => {
       for (const socket of this.connections) {
         const res = this.responseOn.get(socket);
-        if (res && !res.headersSent) closesItsConnection(res);
+        if (res && !res.headersSent) this.closesItsConnection(res);
       }
     });
   }
 
   readonly dispatch = (req: IncomingMessage, res: ServerResponse): void => {
+    // Read behind a response that closes the connection: left unanswered, and gone with the close.
+    if (this.closing.has(req.socket)) return;
     this.responseOn.set(req.socket, res);
-    if (this.shutdown.draining) closesItsConnection(res);
+    // Node's parser stops at bytes after such a request, but --insecure-http-parser would read them.
+    if (!res.shouldKeepAlive) this.closing.add(req.socket);
+    if (this.shutdown.draining) this.closesItsConnection(res);
     if (req.httpVersionMajor !== 1) {
       this.refuseAndClose(req, res, new UnsupportedHttpVersionError(), performance.now());
+      return;
+    }
+    if (req.httpVersionMinor === 0 && req.headers['transfer-encoding'] !== undefined) {
+      this.refuseAndClose(req, res, new FaultyFramingError(), performance.now());
       return;
     }
     if (!this.hostCheck.isValid(req)) {
@@ -127,8 +131,18 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
 
   /** A request that breaks the protocol's rules: refused, and nothing more is read from its connection. */
   private refuseAndClose(req: IncomingMessage, res: ServerResponse, refusal: HttpException, startedAt: number): void {
-    closesItsConnection(res);
+    this.closesItsConnection(res);
     this.refuse(req, res, refusal, startedAt);
+  }
+
+  /**
+   * This response ends its connection, and nothing read on it after this request is forwarded. For
+   * requests that break the rules, and for every response unwritten while the gateway drains (so the
+   * client reconnects elsewhere; one already under way ends and is then closed as idle).
+   */
+  private closesItsConnection(res: ServerResponse): void {
+    res.setHeader('connection', 'close');
+    this.closing.add(res.req.socket);
   }
 
   private forwardUnless(refusal: RateLimitedError | undefined, req: IncomingMessage, res: ServerResponse, startedAt: number): void {
@@ -147,8 +161,16 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
       socket.destroy();
       return;
     }
+    // The parser reports each chunk read after its error again; the first report decided.
+    if (this.closing.has(socket)) return;
+    this.closing.add(socket);
     const exception = toHttpException(new ClientProtocolError(error));
     const inProgress = this.responseOn.get(socket);
+    if (inProgress && !inProgress.writableFinished && inProgress.req.complete) {
+      // The fault is in what came after a request read in full and forwarded: its answer goes out whole first.
+      this.endAfter(inProgress, socket, exception);
+      return;
+    }
     if (inProgress && !inProgress.writableFinished) {
       if (inProgress.headersSent) {
         // A response is already on the wire; a second status line would corrupt it.
@@ -159,4 +181,11 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
     }
     socket.end(rawErrorResponse(exception));
   };
+
+  /** Ends the connection once `res` is sent: with the refusal when that response kept it open, else Node closes it. */
+  private endAfter(res: ServerResponse, socket: Socket, exception: HttpException): void {
+    res.once('finish', () => {
+      if (!socket.writableEnded && !socket.destroyed) socket.end(rawErrorResponse(exception));
+    });
+  }
 }
