@@ -14,6 +14,7 @@ import { ClientAddressResolver } from './client-address.js';
 import { withoutDotSegments } from './dot-segments.js';
 import { rawErrorResponse, sendHttpException } from './error-response.js';
 import { HostHeaderCheck } from './host-header.js';
+import { watchFirstRequestLine } from './http09-request-line.js';
 import { OwnEndpoints } from './own-endpoints.js';
 
 /** The methods proxied; TRACE (which would echo credentials back, cross-site tracing) is not, as NGINX refuses it. */
@@ -62,6 +63,7 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
     server.on('request', this.dispatch);
     server.on('clientError', this.onClientError);
     server.on('connection', (socket: Socket) => {
+      watchFirstRequestLine(socket, this.refuseHttp09);
       this.connections.add(socket);
       socket.once('close', () => this.connections.delete(socket));
     });
@@ -180,6 +182,12 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
       this.proxy.recordClientFault(inProgress.req, exception.getStatus());
     }
     socket.end(rawErrorResponse(exception));
+  };
+
+  /** An HTTP/0.9 request line, which Node's parser would hold until --read-timeout: 505 at once, as to HTTP/2.0. */
+  private readonly refuseHttp09 = (socket: Socket): void => {
+    this.closing.add(socket);
+    socket.end(rawErrorResponse(new UnsupportedHttpVersionError()));
   };
 
   /** Ends the connection once `res` is sent: with the refusal when that response kept it open, else Node closes it. */
