@@ -43,6 +43,8 @@ describe.each(ENGINES)('GET /metrics for Prometheus (%s)', (engine) => {
       '--breaker-cooldown=10m',
       '--retries=0',
       `--rate-limit=${RATE_LIMIT}`,
+      // Any method, so an uncommon one (PURGE) is proxied and counted.
+      '--allowed-methods=*',
     ]);
     // Round robin sends one of the first two requests to the dead backend.
     const first = await request(gateway.url).get('/warm-up');

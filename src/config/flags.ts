@@ -1,11 +1,13 @@
 import { parseDuration, parsePositiveDuration } from './duration.js';
 import type { GatewayConfig } from './gateway-config.js';
 import { parseListenAddress } from './listen-address.js';
+import { parseAllowedMethods, parseContentTypes } from './request-rules.js';
 import { parseTrustedProxies } from './trusted-proxies.js';
 import {
   parseBackendList,
   parseBoolean,
   parseByteSize,
+  parsePositiveByteSize,
   parseChoice,
   parseOptional,
   parsePath,
@@ -85,6 +87,35 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'who may say who the client is in X-Forwarded-For: false, true (the one proxy in front), a number of proxy hops, or trusted addresses/CIDRs (10.0.0.0/8,fd00::/8)',
     boolean: true,
     parse: parseTrustedProxies,
+  }),
+  flag({
+    name: 'max-body-size',
+    key: 'maxBodyBytes',
+    defaultText: '10MiB',
+    help: 'largest request body proxied (413 beyond it: at once for a Content-Length, as it streams for a chunked body); 0 means none',
+    parse: parseByteSize,
+  }),
+  flag({
+    name: 'max-header-size',
+    key: 'maxHeaderBytes',
+    defaultText: '16KiB',
+    help: 'largest request head (request line and headers; 431 beyond it)',
+    parse: parsePositiveByteSize,
+  }),
+  flag({
+    name: 'allowed-methods',
+    key: 'allowedMethods',
+    defaultText: 'GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS',
+    help: 'methods proxied (405 with Allow for others); * for any method but TRACE and CONNECT, which are never proxied',
+    parse: parseAllowedMethods,
+  }),
+  flag({
+    name: 'allowed-content-types',
+    key: 'allowedContentTypes',
+    defaultText: '',
+    defaultHelp: 'unset: any',
+    help: 'media types a request with a body may have (application/json,text/*; 415 for others)',
+    parse: parseContentTypes,
   }),
   flag({
     name: 'backends',

@@ -1,4 +1,5 @@
 import type { ListenAddress } from './listen-address.js';
+import type { AllowedMethods } from './request-rules.js';
 import type { TrustedProxies } from './trusted-proxies.js';
 
 /** How much the gateway logs (pino's levels). */
@@ -87,6 +88,14 @@ export interface GatewayConfig {
    * `--proxy-engine`, `PROXY_ENGINE`, default `undici`.
    */
   readonly proxyEngine: ProxyEngine;
+  /** Largest request body proxied, in bytes; `0` means none. `--max-body-size`, `MAX_BODY_SIZE`, default `10MiB`. */
+  readonly maxBodyBytes: number;
+  /** Largest request head (request line and headers), in bytes. `--max-header-size`, `MAX_HEADER_SIZE`, default `16KiB`. */
+  readonly maxHeaderBytes: number;
+  /** Methods proxied. `--allowed-methods`, `ALLOWED_METHODS`, default `GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS`. */
+  readonly allowedMethods: AllowedMethods;
+  /** Media types a request with a body may carry; empty allows any. `--allowed-content-types`, `ALLOWED_CONTENT_TYPES`. */
+  readonly allowedContentTypes: readonly string[];
   /**
    * How many times a failed request may be tried again (see the README's retry rules).
    * `--retries`, `RETRIES`, default `2`.

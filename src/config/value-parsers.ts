@@ -42,6 +42,13 @@ export function parseByteSize(text: string): number {
   return Number(match[1]) * unit;
 }
 
+/** A size in bytes of at least one. */
+export function parsePositiveByteSize(text: string): number {
+  const size = parseByteSize(text);
+  if (size < 1) throw new RangeError('expected a size of at least 1 byte, such as 16KiB');
+  return size;
+}
+
 /**
  * A set of HTTP statuses: `502,503,504`; `none` or nothing at all is the empty set (a flag given as
  * `--breaker-statuses=` means "none", which is why an empty value is not an error here).

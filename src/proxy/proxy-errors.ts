@@ -4,8 +4,10 @@ import {
   GatewayTimeoutException,
   HttpException,
   HttpStatus,
+  PayloadTooLargeException,
   RequestTimeoutException,
   ServiceUnavailableException,
+  UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import { formatDuration } from '../config/duration.js';
 
@@ -78,6 +80,22 @@ export class MethodNotAllowedError extends HttpException {
   ) {
     super(HttpException.createBody(`${method} is not allowed here; allowed: ${allowed.join(', ')}`, 'Method Not Allowed', 405), 405);
     this.name = 'MethodNotAllowedError';
+  }
+}
+
+/** A request body larger than --max-body-size: announced by its Content-Length, or found so as a chunked body streamed. */
+export class BodyTooLargeError extends PayloadTooLargeException {
+  constructor(limitBytes: number) {
+    super(`The request body is larger than the ${limitBytes} bytes allowed`);
+    this.name = 'BodyTooLargeError';
+  }
+}
+
+/** A request body of a media type not in --allowed-content-types (or of none). */
+export class ContentTypeNotAllowedError extends UnsupportedMediaTypeException {
+  constructor(allowed: readonly string[]) {
+    super(`The request body must be one of: ${allowed.join(', ')}`);
+    this.name = 'ContentTypeNotAllowedError';
   }
 }
 

@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { BalancerService } from '../balancer/balancer.service.js';
 import type { Upstream } from '../balancer/upstream.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 import { attachExchange, Exchange, exchangeOf, type Next } from './exchange.js';
 import { keepResponse } from './kept-response.js';
-import { NoUpstreamAvailableError, toHttpException } from './proxy-errors.js';
+import { BodyTooLargeError, NoUpstreamAvailableError, toHttpException } from './proxy-errors.js';
 import { ABANDONED, DELIVERED, RequestRecorder } from './record/request-recorder.js';
 import { identify, type IdentityOptions } from './request-identity.js';
 import { ResponseWriter } from './response-writer.js';
@@ -13,6 +14,7 @@ import { RetryBudget } from './retry/retry-budget.js';
 import { RetryLoop, type RetryTarget } from './retry/retry-loop.js';
 import { failureKindOf, isIdempotentRequest, RETRIED_STATUSES } from './retry/retry-rules.js';
 import { prepareRequestHeaders } from './transport/forwarded-headers.js';
+import { BodySizeLimit } from './transport/body-size-limit.js';
 import { hasNoBody, readRequestBody } from './transport/request-body.js';
 import { type TransportEvents, type UpstreamResponse, UpstreamTransport } from './transport/upstream-transport.js';
 import { BackendStatusFailure, describeFailure } from './try-failure.js';
@@ -31,6 +33,7 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
   private readonly trustedPeers: TrustedPeers;
   private readonly retries: number;
   private readonly retryBufferBytes: number;
+  private readonly maxBodyBytes: number;
   private readonly breakerStatuses: ReadonlySet<number>;
   private readonly retryLoop: RetryLoop;
   private readonly identityOptions: IdentityOptions;
@@ -46,6 +49,7 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
     this.trustedPeers = new TrustedPeers(config.trustProxy);
     this.retries = config.retries;
     this.retryBufferBytes = config.retryBufferBytes;
+    this.maxBodyBytes = config.maxBodyBytes;
     this.breakerStatuses = config.breakerStatuses;
     this.retryLoop = new RetryLoop(config, new RetryBudget(), this);
     this.identityOptions = { requestIds: config.requestIds, traceContext: config.traceContext };
@@ -67,11 +71,40 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
     if (exchange.bodiless) {
       this.forward(exchange, upstream);
     } else if (this.retries === 0) {
-      exchange.body = { replay: 'streamed', stream: req };
+      exchange.body = { replay: 'streamed', stream: this.bodyOf(exchange) };
       this.forward(exchange, upstream);
     } else {
       void this.readBodyThenForward(exchange, upstream);
     }
+  }
+
+  /**
+   * The request's body as it goes upstream. A declared Content-Length over --max-body-size was
+   * refused before this; a chunked body is counted as it streams.
+   */
+  private bodyOf(exchange: Exchange): Readable {
+    const { req } = exchange;
+    if (this.maxBodyBytes === 0 || req.headers['transfer-encoding'] === undefined) return req;
+    return req.pipe(new BodySizeLimit(this.maxBodyBytes, () => this.refuseTooLargeBody(exchange)));
+  }
+
+  /** A chunked body passed --max-body-size: the upstream request stops short, the client gets 413 and the connection closes. */
+  private refuseTooLargeBody(exchange: Exchange): void {
+    // Node's client (http-proxy-middleware) would wait for the rest; undici also sees the body fail.
+    exchange.cancel?.abort();
+    exchange.cause = `request body over --max-body-size (${this.maxBodyBytes} bytes)`;
+    if (exchange.phase === 'delivering') {
+      // The backend answered before the body was done; a 413 can no longer be sent, so cut the answer.
+      exchange.res.destroy();
+      return;
+    }
+    this.retryLoop.finish(exchange);
+    const refusal = new BodyTooLargeError(this.maxBodyBytes);
+    exchange.phase = 'client-fault';
+    exchange.status = refusal.getStatus();
+    exchange.failure = refusal;
+    if (!exchange.res.headersSent) exchange.res.setHeader('connection', 'close');
+    exchange.next(refusal);
   }
 
   /** The dispatcher answered this request's client itself (408 past --read-timeout, 400 malformed). */
@@ -127,11 +160,12 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
   /** Reads a body that may have to be sent again into memory (up to --retry-buffer), then sends it. */
   private async readBodyThenForward(exchange: Exchange, upstream: Upstream): Promise<void> {
     try {
-      exchange.body = await readRequestBody(exchange.req, this.retryBufferBytes);
+      exchange.body = await readRequestBody(exchange.req, this.retryBufferBytes, this.bodyOf(exchange));
     } catch {
       return; // the client went away mid-body; settle() accounts for it
     }
-    if (!exchange.res.destroyed) this.forward(exchange, upstream);
+    // Not if the client went away, or the body was refused (413) while it was read.
+    if (!exchange.res.destroyed && exchange.phase === 'receiving') this.forward(exchange, upstream);
   }
 
   private forward(exchange: Exchange, upstream: Upstream): void {

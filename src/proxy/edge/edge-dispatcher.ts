@@ -5,7 +5,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
 import { GracefulShutdownService } from '../../lifecycle/graceful-shutdown.service.js';
 import { isOwnPath } from '../../own-paths.js';
-import { ClientProtocolError, FaultyFramingError, InvalidHostError, MethodNotAllowedError, PathAboveRootError, UnsupportedHttpVersionError, type RateLimitedError, toHttpException, UnsupportedRequestTargetError } from '../proxy-errors.js';
+import { ClientProtocolError, FaultyFramingError, InvalidHostError, PathAboveRootError, UnsupportedHttpVersionError, type RateLimitedError, toHttpException, UnsupportedRequestTargetError } from '../proxy-errors.js';
 import { ProxyMiddleware } from '../proxy.middleware.js';
 import { RateLimiter } from '../rate-limit/rate-limiter.js';
 import { AccessLog } from '../record/access-log.js';
@@ -16,9 +16,7 @@ import { rawErrorResponse, sendHttpException } from './error-response.js';
 import { HostHeaderCheck } from './host-header.js';
 import { watchFirstRequestLine } from './http09-request-line.js';
 import { OwnEndpoints } from './own-endpoints.js';
-
-/** The methods proxied; TRACE (which would echo credentials back, cross-site tracing) is not, as NGINX refuses it. */
-const PROXIED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+import { RequestRules } from './request-rules.js';
 
 /**
  * The HTTP server's one 'request' listener. The gateway's own endpoints go to Express and Nest's
@@ -40,7 +38,10 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
    * decision (pipelined behind it) is never forwarded, since its answer could never be sent.
    */
   private readonly closing = new WeakSet<Socket>();
+  /** Requests that sent `Expect: 100-continue` and are still waiting for the go-ahead. */
+  private readonly awaitingContinue = new WeakSet<IncomingMessage>();
   private readonly hostCheck = new HostHeaderCheck();
+  private readonly rules: RequestRules;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -53,6 +54,7 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
     this.servesOwnPaths = config.adminListen === undefined;
+    this.rules = new RequestRules(config);
     this.identityOptions = { requestIds: config.requestIds, traceContext: config.traceContext };
   }
 
@@ -62,6 +64,12 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
     server.removeAllListeners('request');
     server.on('request', this.dispatch);
     server.on('clientError', this.onClientError);
+    // Requests with `Expect: 100-continue` come here instead of 'request', so 100 Continue is sent
+    // only to a request about to be forwarded: a refused one (413, 405, 429…) gets its answer instead
+    // and the client never sends the body (Node would send 100 Continue to every one).
+    server.on('checkContinue', this.dispatchExpectingContinue);
+    // Node hands CONNECT (a tunnel request, for forward proxies) to this event, not to 'request'.
+    server.on('connect', this.refuseConnect);
     server.on('connection', (socket: Socket) => {
       watchFirstRequestLine(socket, this.refuseHttp09);
       this.connections.add(socket);
@@ -113,14 +121,21 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
       return;
     }
     if (target !== url) req.url = target;
-    if (req.method === 'TRACE') {
-      this.refuse(req, res, new MethodNotAllowedError('TRACE', PROXIED_METHODS), startedAt, { allow: PROXIED_METHODS.join(', ') });
+    const ruleRefusal = this.rules.refusalOf(req);
+    if (ruleRefusal) {
+      if (ruleRefusal.closes) this.refuseAndClose(req, res, ruleRefusal.exception, startedAt, ruleRefusal.headers);
+      else this.refuse(req, res, ruleRefusal.exception, startedAt, ruleRefusal.headers);
       return;
     }
     const refusal = this.rateLimiter.admit(req, res);
     if (refusal === undefined) this.forward(req, res);
     else if (refusal instanceof Promise) void refusal.then((refused) => this.forwardUnless(refused, req, res, startedAt));
     else this.accessLog.recordRefused(req, refusal, startedAt);
+  };
+
+  private readonly dispatchExpectingContinue = (req: IncomingMessage, res: ServerResponse): void => {
+    this.awaitingContinue.add(req);
+    this.dispatch(req, res);
   };
 
   /** The gateway's own answer to a request it will not forward, with its request id, logged like any other. */
@@ -132,9 +147,9 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
   }
 
   /** A request that breaks the protocol's rules: refused, and nothing more is read from its connection. */
-  private refuseAndClose(req: IncomingMessage, res: ServerResponse, refusal: HttpException, startedAt: number): void {
+  private refuseAndClose(req: IncomingMessage, res: ServerResponse, refusal: HttpException, startedAt: number, headers?: Record<string, string>): void {
     this.closesItsConnection(res);
-    this.refuse(req, res, refusal, startedAt);
+    this.refuse(req, res, refusal, startedAt, headers);
   }
 
   /**
@@ -153,6 +168,7 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
   }
 
   private forward(req: IncomingMessage, res: ServerResponse): void {
+    if (this.awaitingContinue.delete(req)) res.writeContinue();
     this.proxy.use(req, res, (error?: unknown) => {
       sendHttpException(res, toHttpException(error), requestIdHeader(req));
     });
@@ -182,6 +198,11 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
       this.proxy.recordClientFault(inProgress.req, exception.getStatus());
     }
     socket.end(rawErrorResponse(exception));
+  };
+
+  private readonly refuseConnect = (_req: IncomingMessage, socket: Socket): void => {
+    const { exception, headers } = this.rules.methodRefusal('CONNECT');
+    socket.end(rawErrorResponse(exception, headers));
   };
 
   /** An HTTP/0.9 request line, which Node's parser would hold until --read-timeout: 505 at once, as to HTTP/2.0. */

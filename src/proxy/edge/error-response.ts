@@ -21,12 +21,13 @@ export function sendHttpException(res: ServerResponse, exception: HttpException,
 }
 
 /** The same answer as a complete HTTP/1.1 response, for a socket that has no response object; it closes the connection. */
-export function rawErrorResponse(exception: HttpException): string {
+export function rawErrorResponse(exception: HttpException, headers: Record<string, string> = {}): string {
   const body = JSON.stringify(exception.getResponse());
   const status = exception.getStatus();
   const reason = (exception.getResponse() as { error?: string }).error ?? '';
+  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
   return (
-    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `HTTP/1.1 ${status} ${reason}\r\n${extra}Content-Type: application/json; charset=utf-8\r\n` +
     `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
   );
 }

@@ -19,6 +19,8 @@ export class GatewayHttpAdapter extends ExpressAdapter {
       headersTimeout: readTimeoutMs,
       // Node checks those deadlines on this period; keep it well under the timeout so a 408 is on time.
       connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(readTimeoutMs / 5) || 1_000)),
+      // --max-header-size: a longer head is refused by the parser (HPE_HEADER_OVERFLOW), answered 431.
+      maxHeaderSize: config.maxHeaderBytes,
     });
   }
 

@@ -78,6 +78,8 @@ export class HttpProxyMiddlewareTransport implements UpstreamTransport {
   private onOutgoing(outgoing: ClientRequest, req: IncomingMessage, res: ServerResponse): void {
     (req as AttemptRequest)[OUTGOING] = outgoing;
     const exchange = exchangeOf(req)!;
+    // http-proxy aborts it when the client leaves; the gateway may also stop it (a body over --max-body-size).
+    exchange.cancel = { abort: () => outgoing.destroy() };
     // An idle timeout on the backend's socket: first the try's wait for a response head, then the
     // body's silence (set when the head arrives), so a download that keeps flowing is never cut.
     outgoing.setTimeout(exchange.tryTimeoutMs);

@@ -18,10 +18,11 @@ export const NO_BODY: RequestBody = { replay: 'none' };
  * buffers request bodies). A body announced larger than the limit is not read at all: it streams
  * to the first backend from the request itself. A body of unknown length (chunked) is read until it
  * ends or passes the limit; past the limit, what was read and the rest stream on together. A kept
- * body is then forwarded with a Content-Length.
+ * body is then forwarded with a Content-Length. `body` is the request's body as read (the request
+ * itself, or it through a size limit).
  */
-export async function readRequestBody(req: IncomingMessage, limit: number): Promise<RequestBody> {
-  const read = await readUpTo(req, limit, req.headers['content-length']);
+export async function readRequestBody(req: IncomingMessage, limit: number, body: Readable = req): Promise<RequestBody> {
+  const read = await readUpTo(body, limit, req.headers['content-length']);
   if ('overflow' in read) return { replay: 'streamed', stream: read.overflow };
   // Known in full now: every try sends it with its length, whatever framing the client used.
   delete req.headers['transfer-encoding'];
