@@ -31,7 +31,7 @@ async function bootstrap(): Promise<void> {
   });
   const config = app.get<GatewayConfig>(GATEWAY_CONFIG);
   const logger = new Logger('Gateway');
-  logger.log(`listening on ${urlOf(address)}, proxying to ${config.backends.join(', ')} (proxy engine: ${config.proxyEngine})`);
+  logger.log(`listening on ${urlOf(address, config.tlsCertPath === undefined ? 'http' : 'https')}, proxying to ${config.backends.join(', ')} (proxy engine: ${config.proxyEngine})`);
   if (address.admin) logger.log(`admin endpoints (/health, /health/ready, /metrics, /status) on ${urlOf(address.admin)}`);
   if (isWorkerOfPrimary(config)) {
     // A worker of --workers: the primary relays SIGTERM/SIGINT as a message (its workers may not get
@@ -41,12 +41,12 @@ async function bootstrap(): Promise<void> {
     channel.onStop(({ signal, cut }) => {
       if (stopped === undefined || cut) stop(signal);
     });
-    channel.announceListening(urlOf(address), address.admin && urlOf(address.admin));
+    channel.announceListening(urlOf(address, config.tlsCertPath === undefined ? 'http' : 'https'), address.admin && urlOf(address.admin));
   }
 }
 
-function urlOf({ address, family, port }: AddressInfo): string {
-  return `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`;
+function urlOf({ address, family, port }: AddressInfo, scheme: 'http' | 'https' = 'http'): string {
+  return `${scheme}://${family === 'IPv6' ? `[${address}]` : address}:${port}`;
 }
 
 await bootstrap();

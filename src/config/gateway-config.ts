@@ -88,6 +88,16 @@ export interface GatewayConfig {
    * `--proxy-engine`, `PROXY_ENGINE`, default `undici`.
    */
   readonly proxyEngine: ProxyEngine;
+  /** PEM certificate (chain) file; with `tlsKeyPath`, --listen serves HTTPS. `--tls-cert`, `TLS_CERT`, default unset. */
+  readonly tlsCertPath: string | undefined;
+  /** PEM private key of that certificate. `--tls-key`, `TLS_KEY`, default unset. */
+  readonly tlsKeyPath: string | undefined;
+  /** Oldest TLS version accepted. `--tls-min-version`, `TLS_MIN_VERSION`, default `TLSv1.2`. */
+  readonly tlsMinVersion: 'TLSv1.2' | 'TLSv1.3';
+  /** Strict-Transport-Security sent over TLS; undefined (`off`) sends none. `--hsts`, `HSTS`, default `max-age=31536000`. */
+  readonly hsts: string | undefined;
+  /** Add X-Content-Type-Options (and HSTS over TLS) to every response. `--security-headers`, `SECURITY_HEADERS`, default `on`. */
+  readonly securityHeaders: boolean;
   /** Largest request body proxied, in bytes; `0` means none. `--max-body-size`, `MAX_BODY_SIZE`, default `10MiB`. */
   readonly maxBodyBytes: number;
   /** Largest request head (request line and headers), in bytes. `--max-header-size`, `MAX_HEADER_SIZE`, default `16KiB`. */

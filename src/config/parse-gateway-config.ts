@@ -38,6 +38,7 @@ export function parseGatewayConfig(
   const parsed = Object.freeze(config) as unknown as GatewayConfig;
   SOURCES.set(parsed, Object.freeze(sources) as Record<keyof GatewayConfig, string>);
   refuseSharedListener(parsed);
+  refuseHalfATlsPair(parsed);
   return parsed;
 }
 
@@ -60,6 +61,14 @@ function refuseSharedListener(config: GatewayConfig): void {
     `invalid ${sourceOf(config, 'adminListen')} ${JSON.stringify(formatListenAddress(adminListen))}: ` +
       `it is the address of ${sourceOf(config, 'listen')} (${formatListenAddress(listen)}); the admin endpoints need an address of their own`,
   );
+}
+
+/** A certificate without its key (or the reverse) can serve nothing: say which one is missing. */
+function refuseHalfATlsPair(config: GatewayConfig): void {
+  const { tlsCertPath, tlsKeyPath } = config;
+  if ((tlsCertPath === undefined) === (tlsKeyPath === undefined)) return;
+  const [given, missing] = tlsCertPath === undefined ? (['tlsKeyPath', 'tlsCertPath'] as const) : (['tlsCertPath', 'tlsKeyPath'] as const);
+  throw new ConfigError(`invalid ${sourceOf(config, given)} ${JSON.stringify(config[given])}: ${sourceOf(config, missing)} is needed with it to serve HTTPS`);
 }
 
 /** Two listen addresses that cannot both be bound: the same port (not 0) and the same host, or a wildcard host. */

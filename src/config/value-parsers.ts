@@ -75,6 +75,28 @@ export function parseOptional<T>(parse: (text: string) => T) {
   return (text: string): T | undefined => (text === '' ? undefined : parse(text));
 }
 
+/** A file's path, as given (read and checked where it is used, so a reload reads it again). */
+export function parseFilePath(text: string): string {
+  if (text.trim() !== text) throw new RangeError('expected a file path without leading or trailing spaces');
+  return text;
+}
+
+/** `off` (or `false`) is undefined; anything else is parsed by `parse`. */
+export function parseOffOr<T>(parse: (text: string) => T) {
+  return (text: string): T | undefined => (text === 'off' || text === 'false' ? undefined : parse(text));
+}
+
+/** `on`/`off`, or any of Go's booleans. */
+export function parseOnOff(text: string): boolean {
+  if (text === 'on') return true;
+  if (text === 'off') return false;
+  try {
+    return parseBoolean(text);
+  } catch {
+    throw new RangeError('expected on or off');
+  }
+}
+
 /** Go's strconv.ParseBool, which its flag package uses. */
 export function parseBoolean(text: string): boolean {
   if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(text)) return true;

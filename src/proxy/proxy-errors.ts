@@ -25,6 +25,14 @@ export class ClientProtocolError extends Error {
   }
 }
 
+/** A fragment (`#…`) in the request target, which RFC 9112 does not allow there: it is the client's own, never sent. */
+export class FragmentInTargetError extends BadRequestException {
+  constructor() {
+    super('The request target must not carry a fragment (#)');
+    this.name = 'FragmentInTargetError';
+  }
+}
+
 /** The request line names an absolute URL or `*`: this is a reverse proxy, not a forward proxy. */
 export class UnsupportedRequestTargetError extends BadRequestException {
   constructor() {
@@ -183,9 +191,11 @@ export function toHttpException(error: unknown): HttpException {
         return new HttpException(HttpException.createBody('Request headers too large', 'Request Header Fields Too Large', 431), 431, {
           cause: error.cause,
         });
-      // HTTP/3.0 and the like on an HTTP/1 connection, as NGINX answers them.
+      // HTTP/3.0 and the like on an HTTP/1 connection, as NGINX answers them; the parser reports a
+      // malformed line end after the version (`HTTP/1.1 \r\n`, a bare LF) with this code too: 400.
       case 'HPE_INVALID_VERSION':
-        return new UnsupportedHttpVersionError();
+        if ((error.cause as { reason?: string }).reason === 'Invalid HTTP version') return new UnsupportedHttpVersionError();
+        return new BadRequestException('Malformed HTTP request', { cause: error.cause });
       default:
         return new BadRequestException('Malformed HTTP request', { cause: error.cause });
     }

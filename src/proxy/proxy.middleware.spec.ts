@@ -18,6 +18,7 @@ import { ResponseWriter } from './response-writer.js';
 import { StreamBody } from './transport/stream-body.js';
 import type { TransportEvents, UpstreamTransport } from './transport/upstream-transport.js';
 import { UpstreamTries } from './upstream-tries.js';
+import { SecurityHeaders } from './edge/security-headers.js';
 
 const A = 'http://127.0.0.1:8081';
 const B = 'http://127.0.0.1:8082';
@@ -109,7 +110,7 @@ describe(ProxyMiddleware.name, () => {
     balancer.onPanicRouted(() => metrics.panicRouted++);
     const recorder = new RequestRecorder(metrics, { recordProxied() {} } as unknown as AccessLog);
     const tries = new UpstreamTries(recorder, metrics, pool, config);
-    const writer = new ResponseWriter();
+    const writer = new ResponseWriter(new SecurityHeaders(config));
     return new ProxyMiddleware(balancer, tries, writer, recorder, transport, config);
   }
 

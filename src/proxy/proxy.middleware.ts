@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { BalancerService } from '../balancer/balancer.service.js';
 import type { Upstream } from '../balancer/upstream.js';
@@ -67,7 +68,7 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
     const upstream = this.balancer.pick();
     if (!upstream) return this.fail(exchange, new NoUpstreamAvailableError());
     const peer = req.socket.remoteAddress ?? '';
-    prepareRequestHeaders(req.headers, peer, this.trustedPeers.peerIsTrusted(peer));
+    prepareRequestHeaders(req.headers, peer, this.trustedPeers.peerIsTrusted(peer), (req.socket as TLSSocket).encrypted ? 'https' : 'http');
     if (exchange.bodiless) {
       this.forward(exchange, upstream);
     } else if (this.retries === 0) {
@@ -113,9 +114,16 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
     if (!exchange || exchange.concluded) return;
     exchange.phase = 'client-fault';
     exchange.status = status;
+    // Its body will never be whole: the backend must not take what it got for a complete request.
+    exchange.cancel?.abort();
+    this.retryLoop.finish(exchange);
   }
 
   upstreamResponded(exchange: Exchange, response: UpstreamResponse): void {
+    if (exchange.phase === 'client-fault') {
+      response.body.destroy(); // the client was answered already (400, 408, 413)
+      return;
+    }
     const breakerFailure = this.breakerStatuses.has(response.status) ? new BackendStatusFailure(response.status) : undefined;
     if (RETRIED_STATUSES.has(response.status) && !exchange.res.destroyed && this.retryLoop.mayRetry(exchange, 'status')) {
       void this.keepThenRetry(exchange, response, breakerFailure);

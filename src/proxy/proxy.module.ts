@@ -10,9 +10,11 @@ import { LoggingModule } from '../logging/logging.module.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { AdminListener } from './edge/admin-listener.js';
+import { CertificateReloader } from './edge/certificate-reloader.js';
 import { ClientAddressResolver } from './edge/client-address.js';
 import { EdgeDispatcher } from './edge/edge-dispatcher.js';
 import { OwnEndpoints } from './edge/own-endpoints.js';
+import { SecurityHeaders } from './edge/security-headers.js';
 import { ProxyMiddleware } from './proxy.middleware.js';
 import { gatewayThrottlerOptions, RateLimiter } from './rate-limit/rate-limiter.js';
 import { rateLimitStorage } from './rate-limit/rate-limit-storage.provider.js';
@@ -38,6 +40,7 @@ import { upstreamTransportProvider } from './transport/transport.provider.js';
     }),
   ],
   providers: [
+    SecurityHeaders,
     ClientAddressResolver,
     AccessLog,
     RequestRecorder,
@@ -49,6 +52,7 @@ import { upstreamTransportProvider } from './transport/transport.provider.js';
     OwnEndpoints,
     EdgeDispatcher,
     AdminListener,
+    CertificateReloader,
   ],
   exports: [AdminListener],
 })

@@ -1,15 +1,19 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { Injectable } from '@nestjs/common';
+import { SecurityHeaders } from './edge/security-headers.js';
 import type { Exchange, KeptResponse } from './exchange.js';
 import { identityOf } from './request-identity.js';
 import type { UpstreamResponse } from './transport/upstream-transport.js';
 
 /**
  * Writes a backend's answer to the client as the backend sent it (status, reason, headers, body),
- * plus the request id the gateway adds to every proxied response.
+ * plus the request id the gateway adds to every proxied response and the security headers the
+ * backend did not set.
  */
 @Injectable()
 export class ResponseWriter {
+  constructor(private readonly security: SecurityHeaders) {}
+
   /** Streams a response that is arriving now. */
   stream(exchange: Exchange, response: UpstreamResponse): void {
     if (exchange.res.destroyed) {
@@ -29,6 +33,7 @@ export class ResponseWriter {
 
   private withOurHeaders<T extends string[] | OutgoingHttpHeaders>(exchange: Exchange, headers: T): T {
     // With the other headers, not by setHeader, which would put every response on writeHead's slow path.
+    this.security.addMissing(headers);
     const requestId = identityOf(exchange.req).requestId;
     if (requestId === undefined) return headers;
     if (Array.isArray(headers)) headers.push('x-request-id', requestId);

@@ -1,11 +1,12 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
 import { type HttpException, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
 import { GracefulShutdownService } from '../../lifecycle/graceful-shutdown.service.js';
 import { isOwnPath } from '../../own-paths.js';
-import { ClientProtocolError, FaultyFramingError, InvalidHostError, PathAboveRootError, UnsupportedHttpVersionError, type RateLimitedError, toHttpException, UnsupportedRequestTargetError } from '../proxy-errors.js';
+import { ClientProtocolError, FaultyFramingError, FragmentInTargetError, InvalidHostError, PathAboveRootError, UnsupportedHttpVersionError, type RateLimitedError, toHttpException, UnsupportedRequestTargetError } from '../proxy-errors.js';
 import { ProxyMiddleware } from '../proxy.middleware.js';
 import { RateLimiter } from '../rate-limit/rate-limiter.js';
 import { AccessLog } from '../record/access-log.js';
@@ -16,6 +17,7 @@ import { rawErrorResponse, sendHttpException } from './error-response.js';
 import { HostHeaderCheck } from './host-header.js';
 import { watchFirstRequestLine } from './http09-request-line.js';
 import { OwnEndpoints } from './own-endpoints.js';
+import { SecurityHeaders } from './security-headers.js';
 import { RequestRules } from './request-rules.js';
 
 /**
@@ -38,6 +40,8 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
    * decision (pipelined behind it) is never forwarded, since its answer could never be sent.
    */
   private readonly closing = new WeakSet<Socket>();
+  /** Connections whose bytes Node's parser refused: answered once, whatever it reports after. */
+  private readonly faulted = new WeakSet<Socket>();
   /** Requests that sent `Expect: 100-continue` and are still waiting for the go-ahead. */
   private readonly awaitingContinue = new WeakSet<IncomingMessage>();
   private readonly hostCheck = new HostHeaderCheck();
@@ -51,6 +55,7 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
     private readonly shutdown: GracefulShutdownService,
     private readonly accessLog: AccessLog,
     private readonly clients: ClientAddressResolver,
+    private readonly security: SecurityHeaders,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
     this.servesOwnPaths = config.adminListen === undefined;
@@ -70,7 +75,8 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
     server.on('checkContinue', this.dispatchExpectingContinue);
     // Node hands CONNECT (a tunnel request, for forward proxies) to this event, not to 'request'.
     server.on('connect', this.refuseConnect);
-    server.on('connection', (socket: Socket) => {
+    // Over TLS the HTTP parser sits on the TLS socket, which 'secureConnection' hands over.
+    server.on(server instanceof TlsServer ? 'secureConnection' : 'connection', (socket: Socket) => {
       watchFirstRequestLine(socket, this.refuseHttp09);
       this.connections.add(socket);
       socket.once('close', () => this.connections.delete(socket));
@@ -114,6 +120,11 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
       this.refuse(req, res, new UnsupportedRequestTargetError(), startedAt);
       return;
     }
+    // A backend that drops a fragment would resolve the dot segments before it (`/..#x`), past the check below.
+    if (url.includes('#')) {
+      this.refuseAndClose(req, res, new FragmentInTargetError(), startedAt);
+      return;
+    }
     // Before anything reads the path (limits, routing, the backend's prefix): the backend always gets one under its prefix.
     const target = withoutDotSegments(url);
     if (target === undefined) {
@@ -142,7 +153,7 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
   private refuse(req: IncomingMessage, res: ServerResponse, refusal: HttpException, startedAt: number, headers?: Record<string, string>): void {
     // Idempotent: the refusals made before the dispatcher identified the request get their id here.
     identify(req, this.identityOptions);
-    sendHttpException(res, refusal, { ...requestIdHeader(req), ...headers });
+    sendHttpException(res, refusal, { ...this.security.own, ...requestIdHeader(req), ...headers });
     this.accessLog.recordRefused(req, refusal, startedAt);
   }
 
@@ -170,7 +181,7 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
   private forward(req: IncomingMessage, res: ServerResponse): void {
     if (this.awaitingContinue.delete(req)) res.writeContinue();
     this.proxy.use(req, res, (error?: unknown) => {
-      sendHttpException(res, toHttpException(error), requestIdHeader(req));
+      sendHttpException(res, toHttpException(error), { ...this.security.own, ...requestIdHeader(req) });
     });
   }
 
@@ -180,41 +191,43 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
       return;
     }
     // The parser reports each chunk read after its error again; the first report decided.
-    if (this.closing.has(socket)) return;
+    if (this.faulted.has(socket)) return;
+    this.faulted.add(socket);
     this.closing.add(socket);
     const exception = toHttpException(new ClientProtocolError(error));
     const inProgress = this.responseOn.get(socket);
-    if (inProgress && !inProgress.writableFinished && inProgress.req.complete) {
+    if (!inProgress || inProgress.writableFinished) {
+      socket.end(rawErrorResponse(exception, this.security.own));
+    } else if (inProgress.req.complete) {
       // The fault is in what came after a request read in full and forwarded: its answer goes out whole first.
       this.endAfter(inProgress, socket, exception);
-      return;
-    }
-    if (inProgress && !inProgress.writableFinished) {
-      if (inProgress.headersSent) {
-        // A response is already on the wire; a second status line would corrupt it.
-        socket.destroy();
-        return;
-      }
+    } else if (inProgress.headersSent) {
+      // A response is already on the wire; a second status line would corrupt it.
+      socket.destroy();
+    } else {
+      // The fault is in this request's own body (or its deadline): it gets the refusal as its answer,
+      // through its response, so the answers to requests pipelined before it still go out first.
       this.proxy.recordClientFault(inProgress.req, exception.getStatus());
+      this.closesItsConnection(inProgress);
+      sendHttpException(inProgress, exception, { ...this.security.own, ...requestIdHeader(inProgress.req) });
     }
-    socket.end(rawErrorResponse(exception));
   };
 
   private readonly refuseConnect = (_req: IncomingMessage, socket: Socket): void => {
     const { exception, headers } = this.rules.methodRefusal('CONNECT');
-    socket.end(rawErrorResponse(exception, headers));
+    socket.end(rawErrorResponse(exception, { ...this.security.own, ...headers }));
   };
 
   /** An HTTP/0.9 request line, which Node's parser would hold until --read-timeout: 505 at once, as to HTTP/2.0. */
   private readonly refuseHttp09 = (socket: Socket): void => {
     this.closing.add(socket);
-    socket.end(rawErrorResponse(new UnsupportedHttpVersionError()));
+    socket.end(rawErrorResponse(new UnsupportedHttpVersionError(), this.security.own));
   };
 
   /** Ends the connection once `res` is sent: with the refusal when that response kept it open, else Node closes it. */
   private endAfter(res: ServerResponse, socket: Socket, exception: HttpException): void {
     res.once('finish', () => {
-      if (!socket.writableEnded && !socket.destroyed) socket.end(rawErrorResponse(exception));
+      if (!socket.writableEnded && !socket.destroyed) socket.end(rawErrorResponse(exception, this.security.own));
     });
   }
 }

@@ -1,19 +1,23 @@
 import http from 'node:http';
+import https from 'node:https';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import type { GatewayConfig } from '../../config/gateway-config.js';
+import { tlsServerOptions } from './tls-files.js';
 
 /**
- * Nest's Express adapter, with the node server created from the gateway's timeouts (Nest's own
- * creates it with Node's defaults and no way to pass them).
+ * Nest's Express adapter, with the node server created from the gateway's timeouts and limits
+ * (Nest's own creates it with Node's defaults and no way to pass them): HTTPS with --tls-cert.
  */
 export class GatewayHttpAdapter extends ExpressAdapter {
-  constructor(private readonly serverOptions: http.ServerOptions) {
+  constructor(private readonly serverOptions: http.ServerOptions | https.ServerOptions) {
     super();
   }
 
   static fromConfig(config: GatewayConfig): GatewayHttpAdapter {
     const readTimeoutMs = Math.ceil(config.readTimeoutMs);
     return new GatewayHttpAdapter({
+      // Read here, so a missing or mismatched file stops the start with a ConfigError (exit 2).
+      ...tlsServerOptions(config),
       // --read-timeout bounds receiving a request's headers and body; Node answers 408 and closes.
       requestTimeout: readTimeoutMs,
       headersTimeout: readTimeoutMs,
@@ -25,6 +29,7 @@ export class GatewayHttpAdapter extends ExpressAdapter {
   }
 
   override initHttpServer(): void {
-    this.httpServer = http.createServer(this.serverOptions, this.getInstance());
+    const tls = 'cert' in this.serverOptions;
+    this.httpServer = tls ? https.createServer(this.serverOptions, this.getInstance()) : http.createServer(this.serverOptions, this.getInstance());
   }
 }

@@ -4,6 +4,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { OWN_PATH_METHODS } from '../../own-paths.js';
 import { MethodNotAllowedError } from '../proxy-errors.js';
 import { sendHttpException } from './error-response.js';
+import { SecurityHeaders } from './security-headers.js';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -14,14 +15,18 @@ type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
  */
 @Injectable()
 export class OwnEndpoints {
-  constructor(private readonly adapterHost: HttpAdapterHost) {}
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly security: SecurityHeaders,
+  ) {}
 
   readonly serve = (req: IncomingMessage, res: ServerResponse): void => {
     const method = req.method ?? 'GET';
     if (!OWN_PATH_METHODS.includes(method)) {
-      sendHttpException(res, new MethodNotAllowedError(method, OWN_PATH_METHODS), { allow: OWN_PATH_METHODS.join(', ') });
+      sendHttpException(res, new MethodNotAllowedError(method, OWN_PATH_METHODS), { ...this.security.own, allow: OWN_PATH_METHODS.join(', ') });
       return;
     }
+    for (const [name, value] of Object.entries(this.security.own)) res.setHeader(name, value);
     this.adapterHost.httpAdapter.getInstance<RequestListener>()(req, res);
   };
 }

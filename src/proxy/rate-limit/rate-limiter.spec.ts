@@ -7,6 +7,7 @@ import { MetricsService } from '../../metrics/metrics.service.js';
 import { ClientAddressResolver } from '../edge/client-address.js';
 import { gatewayThrottlerOptions, RateLimiter } from './rate-limiter.js';
 import { SlidingWindowThrottlerStorage } from './sliding-window.storage.js';
+import { SecurityHeaders } from '../edge/security-headers.js';
 
 /** What the limiter wrote to a response, if anything. */
 interface RecordedResponse {
@@ -52,7 +53,7 @@ describe(RateLimiter.name, () => {
 
   function limiter(...argv: string[]): RateLimiter {
     const config = parseGatewayConfig(argv, {});
-    return new RateLimiter(gatewayThrottlerOptions(config), storage, config, metrics, new ClientAddressResolver(config));
+    return new RateLimiter(gatewayThrottlerOptions(config), storage, config, metrics, new ClientAddressResolver(config), new SecurityHeaders(config));
   }
 
   async function admit(rateLimiter: RateLimiter, req: IncomingMessage): Promise<{ admitted: boolean; res: RecordedResponse }> {
@@ -224,7 +225,7 @@ describe(RateLimiter.name, () => {
     const config = parseGatewayConfig(['--rate-limit=2'], {});
     // Only the interface's method: what a storage of another package offers.
     const asyncOnly: ThrottlerStorage = { increment: (...args) => storage.increment(...args) };
-    const rateLimiter = new RateLimiter(gatewayThrottlerOptions(config), asyncOnly, config, metrics, new ClientAddressResolver(config));
+    const rateLimiter = new RateLimiter(gatewayThrottlerOptions(config), asyncOnly, config, metrics, new ClientAddressResolver(config), new SecurityHeaders(config));
     const req = fakeRequest(fakeSocket('10.0.0.1'));
     const answers = [0, 1, 2].map(() => rateLimiter.admit(req, fakeResponse() as unknown as ServerResponse));
     expect(answers.every((answer) => answer instanceof Promise)).toBe(true);

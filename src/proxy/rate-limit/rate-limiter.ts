@@ -10,6 +10,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { ClientAddressResolver } from '../edge/client-address.js';
 import { sendHttpException } from '../edge/error-response.js';
+import { SecurityHeaders } from '../edge/security-headers.js';
 import { RateLimitedError } from '../proxy-errors.js';
 import { requestIdHeader } from '../request-identity.js';
 
@@ -60,6 +61,7 @@ export class RateLimiter {
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
     private readonly metrics: MetricsService,
     clients: ClientAddressResolver,
+    private readonly security: SecurityHeaders,
   ) {
     const [throttler] = Array.isArray(options) ? options : options.throttlers;
     const { name = 'default', ttl, limit, blockDuration = 0 } = throttler;
@@ -98,6 +100,7 @@ export class RateLimiter {
     const retryAfter = Math.max(1, record.timeToBlockExpire);
     const refusal = new RateLimitedError(limit, retryAfter);
     sendHttpException(res, refusal, {
+      ...this.security.own,
       ...requestIdHeader(req),
       'retry-after': retryAfter,
       'x-ratelimit-limit': limit,

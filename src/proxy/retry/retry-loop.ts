@@ -86,7 +86,8 @@ export class RetryLoop {
   private nextTry(exchange: Exchange): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       exchange.tryOutcome = { finish: resolve, retry: (error) => reject(new RetryableTry(error.message, { cause: error })) };
-      if (exchange.res.destroyed) {
+      // The client went away, or was answered meanwhile (a fault in its own body).
+      if (exchange.res.destroyed || exchange.concluded) {
         resolve();
         return;
       }

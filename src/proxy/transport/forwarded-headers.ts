@@ -29,10 +29,10 @@ export function unmapIpv4(address: string): string {
  * Rewrites a request's headers in place for forwarding (the proxy copies `req.headers`):
  * hop-by-hop headers go, except `Transfer-Encoding`, which Node's client needs to frame the body
  * it re-encodes, and the `trailers` token of `TE`, which gRPC relies on; `X-Forwarded-For` gains the client,
- * `X-Forwarded-Proto` and `X-Forwarded-Host` are set (kept from the client only when it is a
- * trusted proxy).
+ * `X-Forwarded-Proto` (the scheme the client used with the gateway) and `X-Forwarded-Host` are set
+ * (kept from the client only when it is a trusted proxy).
  */
-export function prepareRequestHeaders(headers: IncomingHttpHeaders, socketAddress: string, trustProxy: boolean): void {
+export function prepareRequestHeaders(headers: IncomingHttpHeaders, socketAddress: string, trustProxy: boolean, proto: 'http' | 'https' = 'http'): void {
   if (headers.connection !== undefined) {
     for (const token of headers.connection.split(',')) {
       const name = token.trim().toLowerCase();
@@ -58,7 +58,7 @@ export function prepareRequestHeaders(headers: IncomingHttpHeaders, socketAddres
   const client = unmapIpv4(socketAddress);
   const forwardedFor = headers['x-forwarded-for'] as string | undefined; // Node joins repeats with ', '
   headers['x-forwarded-for'] = forwardedFor ? `${forwardedFor}, ${client}` : client;
-  if (!trustProxy || headers['x-forwarded-proto'] === undefined) headers['x-forwarded-proto'] = 'http';
+  if (!trustProxy || headers['x-forwarded-proto'] === undefined) headers['x-forwarded-proto'] = proto;
   if (!trustProxy || headers['x-forwarded-host'] === undefined) {
     if (headers.host !== undefined) headers['x-forwarded-host'] = headers.host;
     else delete headers['x-forwarded-host'];
