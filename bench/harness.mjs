@@ -1,10 +1,11 @@
 // Process, load and measurement helpers shared by bench/run.mjs and bench/profile.mjs.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { Agent } from 'undici';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const env = process.env;
@@ -23,7 +24,7 @@ const has = (tool) => {
     return false;
   }
 };
-export const tools = { nginx: has('nginx'), wrk: has('wrk'), redis: has('redis-server'), taskset: has('taskset') && cpus().length > 1 };
+export const tools = { nginx: has('nginx'), wrk: has('wrk'), redis: has('redis-server'), openssl: has('openssl'), taskset: has('taskset') && cpus().length > 1 };
 // The proxy under test alone on CPU 0; load generator and backends share CPU 1.
 export const PROXY_CPU = '0';
 export const LOAD_CPU = '1';
@@ -40,6 +41,32 @@ export function nginxConfig(template, prefix, values) {
   writeFileSync(file, text);
   return file;
 }
+
+/**
+ * The TLS configs' certificate and key: one self-signed EC P-256 pair for 127.0.0.1 (subjectAltName
+ * IP:127.0.0.1), made with openssl the first time it is asked for, in this run's scratch directory,
+ * and deleted when the run exits. Never in the repository.
+ */
+let pair;
+export function tlsPair() {
+  if (pair) return pair;
+  const dir = join(scratch, 'tls');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '7', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  chmodSync(key, 0o600);
+  pair = { cert, key, agent: new Agent({ connect: { ca: readFileSync(cert) } }) };
+  return pair;
+}
+
+/** fetch, which for an https URL trusts the bench's certificate (and only it): the checks verify what the proxy serves. */
+const fetchFrom = (url, init = {}) => fetch(url, url.startsWith('https:') ? { ...init, dispatcher: tlsPair().agent } : init);
 
 /** Starts a command in its own process group, stdout piped and drained (a pipe, as in a container). */
 export function start(name, cpu, command) {
@@ -81,7 +108,7 @@ export async function waitForHttp(url, proc) {
   for (let i = 0; i < 100; i++) {
     if (proc && proc.child.exitCode !== null) throw new Error(`${proc.name} exited: ${proc.tail()}`);
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+      const response = await fetchFrom(url, { signal: AbortSignal.timeout(1_000) });
       await response.arrayBuffer();
       return;
     } catch {
@@ -95,7 +122,7 @@ export async function waitForHttp(url, proc) {
 export async function checkRoundRobin(url) {
   const counts = { 1: 0, 2: 0 };
   for (let i = 0; i < 6; i++) {
-    const response = await fetch(url);
+    const response = await fetchFrom(url);
     const body = await response.text();
     if (response.status < 200 || response.status > 299) throw new Error(`${url} answered ${response.status}`);
     const server = /server (\d)/.exec(body)?.[1];

@@ -5,10 +5,14 @@
 //
 // By default: the gateway (default engine, undici), with --redis-url (its own redis-server) and with
 // --workers=2, the gateway on http-proxy-middleware, the hpm
-// floor, fastify + reply-from and NGINX in interleaved rounds, the goal's ratios against fastify,
-// then a 60 s soak of the gateway alone.
-// Knobs (environment): ROUNDS=4 DURATION=10 WARMUP=3 (seconds) CONNS=50 CONFIGS="gateway gateway-redis gateway-workers gateway-hpm floor fastify nginx"
+// floor, fastify + reply-from and NGINX, then the gateway and NGINX terminating TLS, in interleaved
+// rounds, the goal's ratios against fastify and what TLS costs each, then a 60 s soak of the gateway alone.
+// Knobs (environment): ROUNDS=4 DURATION=10 WARMUP=3 (seconds) CONNS=50
+//   CONFIGS="gateway gateway-redis gateway-workers gateway-hpm floor fastify nginx gateway-tls nginx-tls"
 //   (also available: floor-httpxy and floor-undici, the floor without hpm and on undici instead of node:http's client)
+//   gateway-tls and nginx-tls serve https with one self-signed EC P-256 certificate for 127.0.0.1, made
+//   with openssl for the run in its scratch directory (deleted at exit); wrk keeps its connections alive,
+//   so they measure TLS records per request, the handshakes amortised
 //   SOAK=60  seconds of the soak after the rounds (SOAK=0: none; SOAK_CONFIG=gateway-hpm for the other engine)
 //   SOAK_ONLY=1  the soak alone
 //   FEATURES=1  instead: the gateway against itself with each default feature turned off, one at a
@@ -40,6 +44,7 @@ import {
   startRedisServer,
   stop,
   TICKS,
+  tlsPair,
   tools,
   waitForHttp,
 } from './harness.mjs';
@@ -69,6 +74,8 @@ const gatewayArgs = (env.GATEWAY_ARGS ?? '').split(' ').filter(Boolean);
 const gatewayCommand =
   (extra = [], { entry = 'dist/main.js', nodeFlags = [] } = {}) =>
   (port) => ['node', ...nodeFlags, entry, `--listen=127.0.0.1:${port}`, `--backends=${BACKENDS}`, '--rate-limit=1000000000', ...gatewayArgs, ...extra];
+/** What the TLS configs say of their load: the same for both. */
+const tlsLoad = `wrk keeps its ${CONNS} connections alive, so the handshakes are amortised: this is the cost of TLS records per request`;
 const ALL_CONFIGS = {
   gateway: {
     what: 'this gateway (node dist/main.js), every default feature on, rate limit not binding',
@@ -118,7 +125,31 @@ const ALL_CONFIGS = {
     needs: 'nginx',
     command: (port, prefix) => ['nginx', '-p', prefix, '-c', nginxConfig('proxy.conf', prefix, { PORT: port, B1: `127.0.0.1:${B1}`, B2: `127.0.0.1:${B2}` })],
   },
+  'gateway-tls': {
+    what: `this gateway terminating TLS (--tls-cert, --tls-key: the run's self-signed EC P-256 certificate), every default feature on; ${tlsLoad}`,
+    port: 9110,
+    needs: 'openssl',
+    tls: true,
+    command: (port) => gatewayCommand([`--tls-cert=${tlsPair().cert}`, `--tls-key=${tlsPair().key}`])(port),
+  },
+  'nginx-tls': {
+    what: `NGINX terminating TLS with the same certificate, TLSv1.2 and 1.3, session cache, otherwise as nginx (bench/nginx/proxy-tls.conf); ${tlsLoad}`,
+    port: 9111,
+    needs: ['nginx', 'openssl'],
+    tls: true,
+    command: (port, prefix) => [
+      'nginx',
+      '-p',
+      prefix,
+      '-c',
+      nginxConfig('proxy-tls.conf', prefix, { PORT: port, B1: `127.0.0.1:${B1}`, B2: `127.0.0.1:${B2}`, CERT: tlsPair().cert, KEY: tlsPair().key }),
+    ],
+  },
 };
+/** The tools a config needs beyond node (its `needs`: one name or a list). */
+const needsOf = (name) => [ALL_CONFIGS[name].needs ?? []].flat();
+/** Where a config listens: https for the ones that terminate TLS. */
+const urlOf = (config) => `${config.tls ? 'https' : 'http'}://127.0.0.1:${config.port}/`;
 // VARIANTS="name=flags;name2=flags": more gateway configs in the same interleaved run, e.g. a
 // feature turned off: VARIANTS="no-access-log=--access-log=false;no-rate-limit=--rate-limit=0"
 // (a word written node:--flag goes to node: VARIANTS="semi8=node:--max-semi-space-size=8").
@@ -153,13 +184,14 @@ if (FEATURES) {
 const variantNames = (env.VARIANTS ?? '').split(';').filter(Boolean).map((variant) => variant.split('=')[0]);
 const defaultConfigs = FEATURES
   ? ['gateway', ...Object.keys(FEATURE_SWITCHES).map(featureConfig)]
-  : ['gateway', 'gateway-redis', 'gateway-workers', 'gateway-hpm', 'floor', 'fastify', 'nginx', ...(env.BASELINE ? ['baseline'] : [])];
+  : ['gateway', 'gateway-redis', 'gateway-workers', 'gateway-hpm', 'floor', 'fastify', 'nginx', 'gateway-tls', 'nginx-tls', ...(env.BASELINE ? ['baseline'] : [])];
 const CONFIGS = (env.CONFIGS ? env.CONFIGS.split(' ') : [...defaultConfigs, ...variantNames])
   .filter(Boolean)
   .filter((name) => {
     if (!ALL_CONFIGS[name]) throw new Error(`unknown config ${name}`);
-    if (ALL_CONFIGS[name].needs && !tools[ALL_CONFIGS[name].needs]) {
-      console.log(`skipping ${name}: ${ALL_CONFIGS[name].needs} is not installed (apt-get install -y nginx wrk redis-server)`);
+    const missing = needsOf(name).filter((tool) => !tools[tool]);
+    if (missing.length) {
+      console.log(`skipping ${name}: ${missing.join(' and ')} not installed (apt-get install -y nginx wrk redis-server openssl)`);
       return false;
     }
     return true;
@@ -173,7 +205,7 @@ async function measure(name, round) {
   const config = ALL_CONFIGS[name];
   const prefix = join(scratch, `${name}-${round}`);
   const proc = start(name, config.cpu ?? PROXY_CPU, config.command(config.port, prefix));
-  const url = `http://127.0.0.1:${config.port}/`;
+  const url = urlOf(config);
   try {
     await waitForHttp(url, proc);
     await checkRoundRobin(url);
@@ -214,6 +246,7 @@ function summarize(runs) {
   const toNginx = ratioTo('nginx');
   const toFastify = ratioTo('fastify');
   const toGateway = ratioTo('gateway');
+  const toNginxTls = ratioTo('nginx-tls');
   return CONFIGS.map((name) => {
     const mine = runs.filter((r) => r.name === name);
     return {
@@ -231,6 +264,7 @@ function summarize(runs) {
       toNginx: toNginx(name),
       toFastify: toFastify(name),
       toGateway: toGateway(name),
+      toNginxTls: toNginxTls(name),
     };
   });
 }
@@ -280,6 +314,28 @@ function goalLines(rows) {
   ];
 }
 
+/** TLS termination: the gateway against NGINX, both over TLS, and what TLS costs each against itself in plain HTTP. */
+function tlsLines(rows) {
+  const gatewayTls = rows.find((row) => row.name === 'gateway-tls');
+  const nginxTls = rows.find((row) => row.name === 'nginx-tls');
+  if (!gatewayTls && !nginxTls) return [];
+  // Each a median of per-round ratios of req/s; a config not in the run shows –.
+  const change = (ratio) => `${ratio >= 1 ? '+' : ''}${fmt((ratio - 1) * 100, 1)} %`;
+  const gatewayCost = gatewayTls?.toGateway;
+  const nginxCost = nginxTls?.toNginx;
+  return [
+    '### TLS termination, same certificate, keep-alive clients (handshakes amortised)',
+    '',
+    `- req/s: gateway-tls / nginx-tls ${fmt(gatewayTls?.toNginxTls, 2)}; TLS cost: gateway-tls / gateway ${fmt(gatewayCost, 2)} (${change(gatewayCost)}), ` +
+      `nginx-tls / nginx ${fmt(nginxCost, 2)} (${change(nginxCost)}) (medians of per-round ratios)`,
+    // wrk decrypts too, on the CPU it shares with the backends: a proxy that no longer fills its own CPU is held back by the load.
+    ...[gatewayTls, nginxTls]
+      .filter((row) => row && row.cpu < 80)
+      .map((row) => `- ${row.name} used ${fmt(row.cpu)} % of its CPU: the load generator (which decrypts too, beside the backends) limits it, so its TLS cost is overstated`),
+    '',
+  ];
+}
+
 /** FEATURES=1: what each default feature costs, each measured against the gateway with everything on in the same rounds. */
 function featureLines(rows) {
   const gateway = rows.find((row) => row.name === 'gateway');
@@ -300,7 +356,7 @@ function featureLines(rows) {
 async function soak(seconds, name = env.SOAK_CONFIG ?? 'gateway') {
   const config = ALL_CONFIGS[name];
   const proc = start(name, PROXY_CPU, config.command(config.port));
-  const url = `http://127.0.0.1:${config.port}/`;
+  const url = urlOf(config);
   try {
     await waitForHttp(url, proc);
     await checkRoundRobin(url);
@@ -338,7 +394,9 @@ async function main() {
   console.log(`bench: ${machine()}`);
   console.log(`bench: load generator ${tools.wrk ? 'wrk' : 'autocannon (wrk is not installed; numbers are not comparable with wrk runs)'}`);
   const backends = startBackends();
-  if (CONFIGS.some((name) => ALL_CONFIGS[name].needs === 'redis')) backends.push(startRedisServer());
+  if (CONFIGS.some((name) => needsOf(name).includes('redis'))) backends.push(startRedisServer());
+  // The TLS configs' certificate, made once for the whole run, before any measurement.
+  if (CONFIGS.some((name) => ALL_CONFIGS[name].tls) || ALL_CONFIGS[env.SOAK_CONFIG]?.tls) tlsPair();
   console.log(`bench: backends ${tools.nginx ? 'nginx' : 'node test backends'} on :${B1} and :${B2}`);
   const stopAll = async () => {
     for (const proc of backends) await stop(proc);
@@ -378,7 +436,7 @@ async function main() {
       '',
       ...rows.map((row) => `- ${row.name}: ${row.what}`),
       '',
-      ...(FEATURES ? featureLines(rows) : goalLines(rows)),
+      ...(FEATURES ? featureLines(rows) : [...tlsLines(rows), ...goalLines(rows)]),
     ].join('\n');
     console.log(`\n${text}\n`);
     writeFileSync(join(outDir, 'summary.md'), `${text}\n`);

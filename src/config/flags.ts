@@ -115,6 +115,21 @@ export const FLAGS: readonly FlagSpec[] = [
     parse: parseChoice(['TLSv1.2', 'TLSv1.3'] as const),
   }),
   flag({
+    name: 'tls-client-ca',
+    key: 'tlsClientCaPath',
+    defaultText: '',
+    defaultHelp: 'unset: no client certificates',
+    help: 'PEM file of the CA(s) that sign client certificates: mutual TLS; the verified subject and fingerprint reach the backend',
+    parse: parseOptional(parseFilePath),
+  }),
+  flag({
+    name: 'tls-client-auth',
+    key: 'tlsClientAuth',
+    defaultText: 'required',
+    help: 'with --tls-client-ca: required (refused in the handshake without a valid certificate) or optional (no certificate: served; an invalid one: 401)',
+    parse: parseChoice(['required', 'optional'] as const),
+  }),
+  flag({
     name: 'hsts',
     key: 'hsts',
     defaultText: 'max-age=31536000',

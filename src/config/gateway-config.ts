@@ -94,6 +94,10 @@ export interface GatewayConfig {
   readonly tlsKeyPath: string | undefined;
   /** Oldest TLS version accepted. `--tls-min-version`, `TLS_MIN_VERSION`, default `TLSv1.2`. */
   readonly tlsMinVersion: 'TLSv1.2' | 'TLSv1.3';
+  /** PEM CA file for client certificates (mutual TLS); undefined: none asked for. `--tls-client-ca`, `TLS_CLIENT_CA`, default unset. */
+  readonly tlsClientCaPath: string | undefined;
+  /** Whether a client certificate is `required` (checked in the handshake) or `optional`. `--tls-client-auth`, `TLS_CLIENT_AUTH`, default `required`. */
+  readonly tlsClientAuth: 'required' | 'optional';
   /** Strict-Transport-Security sent over TLS; undefined (`off`) sends none. `--hsts`, `HSTS`, default `max-age=31536000`. */
   readonly hsts: string | undefined;
   /** Add X-Content-Type-Options (and HSTS over TLS) to every response. `--security-headers`, `SECURITY_HEADERS`, default `on`. */

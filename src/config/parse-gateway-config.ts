@@ -66,6 +66,11 @@ function refuseSharedListener(config: GatewayConfig): void {
 /** A certificate without its key (or the reverse) can serve nothing: say which one is missing. */
 function refuseHalfATlsPair(config: GatewayConfig): void {
   const { tlsCertPath, tlsKeyPath } = config;
+  if (config.tlsClientCaPath !== undefined && tlsCertPath === undefined) {
+    throw new ConfigError(
+      `invalid ${sourceOf(config, 'tlsClientCaPath')} ${JSON.stringify(config.tlsClientCaPath)}: client certificates need HTTPS (${sourceOf(config, 'tlsCertPath')} and ${sourceOf(config, 'tlsKeyPath')})`,
+    );
+  }
   if ((tlsCertPath === undefined) === (tlsKeyPath === undefined)) return;
   const [given, missing] = tlsCertPath === undefined ? (['tlsKeyPath', 'tlsCertPath'] as const) : (['tlsCertPath', 'tlsKeyPath'] as const);
   throw new ConfigError(`invalid ${sourceOf(config, given)} ${JSON.stringify(config[given])}: ${sourceOf(config, missing)} is needed with it to serve HTTPS`);

@@ -7,6 +7,7 @@ import {
   PayloadTooLargeException,
   RequestTimeoutException,
   ServiceUnavailableException,
+  UnauthorizedException,
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import { formatDuration } from '../config/duration.js';
@@ -88,6 +89,14 @@ export class MethodNotAllowedError extends HttpException {
   ) {
     super(HttpException.createBody(`${method} is not allowed here; allowed: ${allowed.join(', ')}`, 'Method Not Allowed', 405), 405);
     this.name = 'MethodNotAllowedError';
+  }
+}
+
+/** With --tls-client-auth=optional: the client presented a certificate that --tls-client-ca did not sign. */
+export class UnverifiedClientCertificateError extends UnauthorizedException {
+  constructor() {
+    super('The client certificate is not signed by a trusted CA');
+    this.name = 'UnverifiedClientCertificateError';
   }
 }
 

@@ -19,6 +19,7 @@ import { StreamBody } from './transport/stream-body.js';
 import type { TransportEvents, UpstreamTransport } from './transport/upstream-transport.js';
 import { UpstreamTries } from './upstream-tries.js';
 import { SecurityHeaders } from './edge/security-headers.js';
+import { ClientCertificates } from './auth/client-certificates.js';
 
 const A = 'http://127.0.0.1:8081';
 const B = 'http://127.0.0.1:8082';
@@ -111,7 +112,7 @@ describe(ProxyMiddleware.name, () => {
     const recorder = new RequestRecorder(metrics, { recordProxied() {} } as unknown as AccessLog);
     const tries = new UpstreamTries(recorder, metrics, pool, config);
     const writer = new ResponseWriter(new SecurityHeaders(config));
-    return new ProxyMiddleware(balancer, tries, writer, recorder, transport, config);
+    return new ProxyMiddleware(balancer, tries, writer, recorder, transport, config, new ClientCertificates(config));
   }
 
   /** Sends one request through the middleware; the test then answers its tries. */

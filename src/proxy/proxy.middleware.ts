@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { BalancerService } from '../balancer/balancer.service.js';
+import { ClientCertificates } from './auth/client-certificates.js';
 import type { Upstream } from '../balancer/upstream.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 import { attachExchange, Exchange, exchangeOf, type Next } from './exchange.js';
@@ -46,6 +47,7 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
     private readonly recorder: RequestRecorder,
     @Inject(UpstreamTransport) private readonly transport: UpstreamTransport,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+    private readonly clientCertificates: ClientCertificates,
   ) {
     this.trustedPeers = new TrustedPeers(config.trustProxy);
     this.retries = config.retries;
@@ -68,7 +70,9 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
     const upstream = this.balancer.pick();
     if (!upstream) return this.fail(exchange, new NoUpstreamAvailableError());
     const peer = req.socket.remoteAddress ?? '';
-    prepareRequestHeaders(req.headers, peer, this.trustedPeers.peerIsTrusted(peer), (req.socket as TLSSocket).encrypted ? 'https' : 'http');
+    const tls = (req.socket as TLSSocket).encrypted === true;
+    prepareRequestHeaders(req.headers, peer, this.trustedPeers.peerIsTrusted(peer), tls ? 'https' : 'http');
+    this.clientCertificates.stamp(req.headers, req.socket as TLSSocket);
     if (exchange.bodiless) {
       this.forward(exchange, upstream);
     } else if (this.retries === 0) {

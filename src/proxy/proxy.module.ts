@@ -10,6 +10,7 @@ import { LoggingModule } from '../logging/logging.module.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { AdminListener } from './edge/admin-listener.js';
+import { ClientCertificates } from './auth/client-certificates.js';
 import { CertificateReloader } from './edge/certificate-reloader.js';
 import { ClientAddressResolver } from './edge/client-address.js';
 import { EdgeDispatcher } from './edge/edge-dispatcher.js';
@@ -41,6 +42,7 @@ import { upstreamTransportProvider } from './transport/transport.provider.js';
   ],
   providers: [
     SecurityHeaders,
+    ClientCertificates,
     ClientAddressResolver,
     AccessLog,
     RequestRecorder,

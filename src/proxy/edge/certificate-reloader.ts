@@ -3,7 +3,7 @@ import type { Server } from 'node:tls';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
-import { readTlsPair, UnusableTlsPairError } from './tls-files.js';
+import { readTlsPair, type TlsSettings, tlsSettings, UnusableTlsPairError } from './tls-files.js';
 
 /** How often the files are looked at: a renewed certificate is served within twice this. */
 const POLL_EVERY_MS = 1_000;
@@ -22,6 +22,8 @@ export class CertificateReloader implements OnApplicationBootstrap, OnModuleDest
   /** What stat saw of both files when the pair in service (or the last refused one) was read. */
   private seen = '';
   private polling = false;
+  /** What a renewal keeps: the minimum version and the client CA (a new context replaces the whole old one). */
+  private settings: TlsSettings = {};
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -30,6 +32,7 @@ export class CertificateReloader implements OnApplicationBootstrap, OnModuleDest
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.tlsCertPath === undefined) return;
+    this.settings = tlsSettings(this.config);
     this.seen = await this.look();
     this.timer = setInterval(() => void this.poll(), POLL_EVERY_MS);
     this.timer.unref();
@@ -65,10 +68,10 @@ export class CertificateReloader implements OnApplicationBootstrap, OnModuleDest
   }
 
   private reload(): void {
-    const { tlsCertPath, tlsKeyPath, tlsMinVersion } = this.config;
+    const { tlsCertPath, tlsKeyPath } = this.config;
     try {
       const pair = readTlsPair(tlsCertPath!, tlsKeyPath!);
-      (this.adapterHost.httpAdapter.getHttpServer() as Server).setSecureContext({ ...pair, minVersion: tlsMinVersion });
+      (this.adapterHost.httpAdapter.getHttpServer() as Server).setSecureContext({ ...pair, ...this.settings });
       this.logger.log(`certificate reloaded from ${tlsCertPath}: new connections get it`);
     } catch (error) {
       if (!(error instanceof UnusableTlsPairError)) throw error;

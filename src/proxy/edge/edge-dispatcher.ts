@@ -1,12 +1,13 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { Server as TlsServer } from 'node:tls';
+import { Server as TlsServer, type TLSSocket } from 'node:tls';
 import { type HttpException, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
 import { GracefulShutdownService } from '../../lifecycle/graceful-shutdown.service.js';
 import { isOwnPath } from '../../own-paths.js';
-import { ClientProtocolError, FaultyFramingError, FragmentInTargetError, InvalidHostError, PathAboveRootError, UnsupportedHttpVersionError, type RateLimitedError, toHttpException, UnsupportedRequestTargetError } from '../proxy-errors.js';
+import { ClientCertificates, UNVERIFIED } from '../auth/client-certificates.js';
+import { ClientProtocolError, FaultyFramingError, FragmentInTargetError, InvalidHostError, PathAboveRootError, UnsupportedHttpVersionError, UnverifiedClientCertificateError, type RateLimitedError, toHttpException, UnsupportedRequestTargetError } from '../proxy-errors.js';
 import { ProxyMiddleware } from '../proxy.middleware.js';
 import { RateLimiter } from '../rate-limit/rate-limiter.js';
 import { AccessLog } from '../record/access-log.js';
@@ -56,6 +57,7 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
     private readonly accessLog: AccessLog,
     private readonly clients: ClientAddressResolver,
     private readonly security: SecurityHeaders,
+    private readonly clientCertificates: ClientCertificates,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
     this.servesOwnPaths = config.adminListen === undefined;
@@ -132,6 +134,10 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
       return;
     }
     if (target !== url) req.url = target;
+    if (this.clientCertificates.enabled && this.clientCertificates.of(req.socket as TLSSocket) === UNVERIFIED) {
+      this.refuse(req, res, new UnverifiedClientCertificateError(), startedAt, { 'www-authenticate': 'ClientCertificate' });
+      return;
+    }
     const ruleRefusal = this.rules.refusalOf(req);
     if (ruleRefusal) {
       if (ruleRefusal.closes) this.refuseAndClose(req, res, ruleRefusal.exception, startedAt, ruleRefusal.headers);

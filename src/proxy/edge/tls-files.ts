@@ -44,16 +44,42 @@ export function readTlsPair(certPath: string, keyPath: string): TlsPair {
   return { cert, key };
 }
 
-/** The TLS options of the --listen server, or undefined for plain HTTP. @throws ConfigError naming the flag and file */
-export function tlsServerOptions(config: GatewayConfig): (SecureContextOptions & { ALPNProtocols: string[] }) | undefined {
+/** The parts of the secure context that stay when the pair is renewed: minimum version, client CA. */
+export type TlsSettings = Pick<SecureContextOptions, 'minVersion' | 'ca'>;
+
+/** Everything the --listen server's TLS needs, or undefined for plain HTTP. @throws ConfigError naming the flag and file */
+export function tlsServerOptions(config: GatewayConfig): (SecureContextOptions & { ALPNProtocols: string[]; requestCert: boolean; rejectUnauthorized: boolean }) | undefined {
   const { tlsCertPath, tlsKeyPath } = config;
   if (tlsCertPath === undefined || tlsKeyPath === undefined) return undefined;
+  let pair: TlsPair;
   try {
-    return { ...readTlsPair(tlsCertPath, tlsKeyPath), minVersion: config.tlsMinVersion, ALPNProtocols: ['http/1.1'] };
+    pair = readTlsPair(tlsCertPath, tlsKeyPath);
   } catch (error) {
     if (!(error instanceof UnusableTlsPairError)) throw error;
     const field = error.file === 'cert' ? 'tlsCertPath' : 'tlsKeyPath';
     const reason = error.file === 'pair' ? `it is not the key of ${sourceOf(config, 'tlsCertPath')} ${JSON.stringify(tlsCertPath)} (${error.message})` : error.message;
     throw new ConfigError(`invalid ${sourceOf(config, field)} ${JSON.stringify(config[field])}: ${reason}`);
+  }
+  const asksForCertificates = config.tlsClientCaPath !== undefined;
+  return {
+    ...pair,
+    ...tlsSettings(config),
+    ALPNProtocols: ['http/1.1'],
+    requestCert: asksForCertificates,
+    // Optional: the handshake lets any certificate (or none) through; the dispatcher answers 401 to an unverified one.
+    rejectUnauthorized: asksForCertificates && config.tlsClientAuth === 'required',
+  };
+}
+
+/** The minimum version and the client CA, read once at start. @throws ConfigError naming --tls-client-ca */
+export function tlsSettings(config: GatewayConfig): TlsSettings {
+  const { tlsClientCaPath } = config;
+  if (tlsClientCaPath === undefined) return { minVersion: config.tlsMinVersion };
+  try {
+    const ca = readFileSync(tlsClientCaPath);
+    createSecureContext({ ca });
+    return { minVersion: config.tlsMinVersion, ca };
+  } catch (error) {
+    throw new ConfigError(`invalid ${sourceOf(config, 'tlsClientCaPath')} ${JSON.stringify(tlsClientCaPath)}: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
