@@ -1,7 +1,9 @@
 import http from 'node:http';
 import https from 'node:https';
+import { isIP } from 'node:net';
 import type { StateOrigin, UpstreamBreaker } from '../breaker/upstream-breaker.js';
 import { InflightCap } from './inflight-cap.js';
+import type { UpstreamTlsOptions } from './upstream-tls.js';
 
 /**
  * The path on a backend for a gateway path: `/api/` + `/users?x` -> `/api/users?x`, the backend's
@@ -38,6 +40,8 @@ export class Upstream {
     readonly breaker: UpstreamBreaker,
     maxSockets = 256,
     maxInflight = 0,
+    /** How to connect when the URL is https:// (every transport and the health checks use it). */
+    readonly tls?: UpstreamTlsOptions,
   ) {
     this.cap = maxInflight > 0 ? new InflightCap(maxInflight) : undefined;
     this.url = url;
@@ -47,7 +51,10 @@ export class Upstream {
     const Agent = this.target.protocol === 'https:' ? https.Agent : http.Agent;
     // LIFO reuses the most recently used socket, so idle ones age out instead of going stale; as
     // many idle sockets are kept as may be open, so a burst does not reconnect what it just closed.
-    this.agent = new Agent({ keepAlive: true, scheduling: 'lifo', maxSockets, maxFreeSockets: maxSockets });
+    // SNI from the backend URL's host: Node's agent would take it from the Host header, the client's.
+    const servername = isIP(this.target.hostname.replace(/^\[|\]$/g, '')) === 0 ? this.target.hostname : '';
+    const tlsOptions = tls && this.target.protocol === 'https:' ? { secureContext: tls.secureContext, rejectUnauthorized: tls.rejectUnauthorized, servername } : {};
+    this.agent = new Agent({ keepAlive: true, scheduling: 'lifo', maxSockets, maxFreeSockets: maxSockets, ...tlsOptions });
   }
 
   /** This backend's path for a gateway path (its prefix first). */

@@ -102,6 +102,14 @@ export interface GatewayConfig {
   readonly hsts: string | undefined;
   /** Add X-Content-Type-Options (and HSTS over TLS) to every response. `--security-headers`, `SECURITY_HEADERS`, default `on`. */
   readonly securityHeaders: boolean;
+  /** PEM CA file trusted for https:// backends besides the system CAs. `--upstream-ca`, `UPSTREAM_CA`, default unset. */
+  readonly upstreamCaPath: string | undefined;
+  /** PEM client certificate for https:// backends (mutual TLS). `--upstream-cert`, `UPSTREAM_CERT`, default unset. */
+  readonly upstreamCertPath: string | undefined;
+  /** Its private key. `--upstream-key`, `UPSTREAM_KEY`, default unset. */
+  readonly upstreamKeyPath: string | undefined;
+  /** Accept any backend certificate (warned at start). `--upstream-insecure`, `UPSTREAM_INSECURE`, default `false`. */
+  readonly upstreamInsecure: boolean;
   /** Largest request body proxied, in bytes; `0` means none. `--max-body-size`, `MAX_BODY_SIZE`, default `10MiB`. */
   readonly maxBodyBytes: number;
   /** Largest request head (request line and headers), in bytes. `--max-header-size`, `MAX_HEADER_SIZE`, default `16KiB`. */

@@ -39,6 +39,7 @@ export function parseGatewayConfig(
   SOURCES.set(parsed, Object.freeze(sources) as Record<keyof GatewayConfig, string>);
   refuseSharedListener(parsed);
   refuseHalfATlsPair(parsed);
+  refuseHalfAnUpstreamPair(parsed);
   return parsed;
 }
 
@@ -74,6 +75,14 @@ function refuseHalfATlsPair(config: GatewayConfig): void {
   if ((tlsCertPath === undefined) === (tlsKeyPath === undefined)) return;
   const [given, missing] = tlsCertPath === undefined ? (['tlsKeyPath', 'tlsCertPath'] as const) : (['tlsCertPath', 'tlsKeyPath'] as const);
   throw new ConfigError(`invalid ${sourceOf(config, given)} ${JSON.stringify(config[given])}: ${sourceOf(config, missing)} is needed with it to serve HTTPS`);
+}
+
+/** The same for the client certificate presented to backends. */
+function refuseHalfAnUpstreamPair(config: GatewayConfig): void {
+  const { upstreamCertPath, upstreamKeyPath } = config;
+  if ((upstreamCertPath === undefined) === (upstreamKeyPath === undefined)) return;
+  const [given, missing] = upstreamCertPath === undefined ? (['upstreamKeyPath', 'upstreamCertPath'] as const) : (['upstreamCertPath', 'upstreamKeyPath'] as const);
+  throw new ConfigError(`invalid ${sourceOf(config, given)} ${JSON.stringify(config[given])}: ${sourceOf(config, missing)} is needed with it`);
 }
 
 /** Two listen addresses that cannot both be bound: the same port (not 0) and the same host, or a wildcard host. */

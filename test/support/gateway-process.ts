@@ -25,7 +25,7 @@ export function spawnGateway(args: readonly string[], env: Record<string, string
   let announce: ((port: number) => void) | undefined;
   child.stdout.on('data', (data: Buffer) => {
     stdout += data.toString();
-    const match = /listening on http:\/\/\S+:(\d+)/.exec(stdout);
+    const match = /listening on https?:\/\/\S+:(\d+)/.exec(stdout);
     if (match) announce?.(Number(match[1]));
   });
   child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));

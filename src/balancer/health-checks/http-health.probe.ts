@@ -1,8 +1,13 @@
 import { Worker } from 'node:worker_threads';
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit, Optional } from '@nestjs/common';
 import type { Upstream } from '../upstream.js';
+import { UpstreamPool } from '../upstream-pool.js';
+import type { UpstreamTlsMaterial } from '../upstream-tls.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
 import type { HealthProbe } from './health-probe.js';
+
+/** The TLS material of UpstreamTlsOptions, as it can be sent to a thread (a SecureContext cannot). */
+type CheckTls = UpstreamTlsMaterial & { readonly rejectUnauthorized: boolean };
 
 /** What the main thread asks of the checking thread, and what it answers. */
 type CheckOrder = { readonly id: number; readonly href: string; readonly path: string; readonly timeoutMs: number } | { readonly abort: number };
@@ -33,7 +38,12 @@ export class HttpHealthProbe implements HealthProbe, OnModuleInit, OnModuleDestr
   /** Checks sent to the thread and not answered yet. */
   private readonly waiting = new Map<number, (passed: boolean) => void>();
 
-  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
+  /** How the thread connects to https:// backends: the same trust and certificate as requests. */
+  private readonly tls: CheckTls | undefined;
+
+  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig, @Optional() pool?: UpstreamPool) {
+    const tls = pool?.tls;
+    this.tls = tls && { ...tls.material, rejectUnauthorized: tls.rejectUnauthorized };
     this.path = config.healthCheckPath;
     this.timeoutMs = config.healthCheckTimeoutMs;
     this.checksOn = config.healthCheckIntervalMs > 0;
@@ -74,7 +84,7 @@ export class HttpHealthProbe implements HealthProbe, OnModuleInit, OnModuleDestr
 
   private startWorker(): Worker {
     // The thread runs the source of runChecks (plain JavaScript once compiled), so it needs no file of its own.
-    const worker = new Worker(`(${runChecks.toString()})()`, { eval: true });
+    const worker = new Worker(`(${runChecks.toString()})()`, { eval: true, workerData: this.tls satisfies CheckTls | undefined });
     // Checks alone must not keep the process alive (as the checker's timer does not).
     worker.unref();
     worker.on('message', ({ id, passed }: CheckVerdict) => this.settle(id, passed));
@@ -103,7 +113,11 @@ export class HttpHealthProbe implements HealthProbe, OnModuleInit, OnModuleDestr
 function runChecks(): void {
   const http = process.getBuiltinModule('node:http');
   const https = process.getBuiltinModule('node:https');
-  const port = process.getBuiltinModule('node:worker_threads').parentPort!;
+  const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads');
+  const port = parentPort!;
+  const tlsData = workerData as CheckTls | undefined;
+  // One context for every check, made once (some 800 CAs).
+  const secure = tlsData && { secureContext: process.getBuiltinModule('node:tls').createSecureContext(tlsData), rejectUnauthorized: tlsData.rejectUnauthorized };
   const inFlight = new Map<number, import('node:http').ClientRequest>();
   port.on('message', (order: CheckOrder) => {
     if ('abort' in order) {
@@ -118,7 +132,7 @@ function runChecks(): void {
       port.postMessage({ id, passed } satisfies CheckVerdict);
     };
     const target = new URL(href);
-    const req = (target.protocol === 'https:' ? https : http).request(target, { method: 'GET', path, agent: false });
+    const req = target.protocol === 'https:' ? https.request(target, { method: 'GET', path, agent: false, ...secure }) : http.request(target, { method: 'GET', path, agent: false });
     inFlight.set(id, req);
     // The timeout bounds the whole check, body included, not just one idle stretch of the socket.
     const timer = setTimeout(() => req.destroy(new Error(`health check timed out after ${timeoutMs} ms`)), timeoutMs);

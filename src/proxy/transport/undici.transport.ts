@@ -194,7 +194,10 @@ export class UndiciTransport implements UpstreamTransport {
     maxSocketsPerBackend: number,
   ) {
     for (const upstream of upstreams) {
-      this.pools.set(upstream, new Pool(upstream.target.origin, { connections: maxSocketsPerBackend, pipelining: 1 }));
+      const { tls } = upstream;
+      // SNI: undici sends the URL's host name (not an IP address), as Node's https does.
+      const connect = tls && upstream.target.protocol === 'https:' ? { secureContext: tls.secureContext, rejectUnauthorized: tls.rejectUnauthorized } : undefined;
+      this.pools.set(upstream, new Pool(upstream.target.origin, { connections: maxSocketsPerBackend, pipelining: 1, connect }));
     }
   }
 
