@@ -4,6 +4,8 @@ import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { AdminListener } from './proxy/edge/admin-listener.js';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
+import { upstreamTlsOptions } from './balancer/upstream-tls.js';
+import { ApiKeys } from './proxy/auth/api-keys.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config.js';
 import { GatewayConfigModule, type GatewayConfigSource } from './config/gateway-config.module.js';
 import { sourceOf } from './config/parse-gateway-config.js';
@@ -23,6 +25,7 @@ export interface CreateGatewayOptions {
  */
 export async function createGateway(source: GatewayConfigSource, options: CreateGatewayOptions = {}): Promise<NestExpressApplication> {
   const { module, config } = await GatewayConfigModule.load(source);
+  refuseUnusableFiles(config);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(module), GatewayHttpAdapter.fromConfig(config), {
     // The gateway forwards bodies untouched; a parser would consume them (and 413 large ones).
     bodyParser: false,
@@ -35,6 +38,17 @@ export async function createGateway(source: GatewayConfigSource, options: Create
   app.disable('x-powered-by');
   await app.init();
   return app;
+}
+
+/**
+ * Reads the files the flags name (API keys, backend CAs and certificate) once before the application
+ * is built: one that cannot be used stops the start with its ConfigError, one line and exit 2, where
+ * Nest would first log the error and its stack from the provider that read it. (The --tls-* files
+ * are read by GatewayHttpAdapter.fromConfig, which also runs before.)
+ */
+function refuseUnusableFiles(config: GatewayConfig): void {
+  ApiKeys.readAtStart(config);
+  upstreamTlsOptions(config);
 }
 
 /**

@@ -144,6 +144,14 @@ export const FLAGS: readonly FlagSpec[] = [
     parse: parseOnOff,
   }),
   flag({
+    name: 'api-keys',
+    key: 'apiKeysPath',
+    defaultText: '',
+    defaultHelp: 'unset: no keys asked for',
+    help: 'YAML or JSON file of consumers (name, keyHash, roles, rateLimit) and roles: every proxied request then needs a key; reloaded within 2 s when it changes',
+    parse: parseOptional(parseFilePath),
+  }),
+  flag({
     name: 'max-body-size',
     key: 'maxBodyBytes',
     defaultText: '10MiB',

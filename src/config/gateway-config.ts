@@ -110,6 +110,8 @@ export interface GatewayConfig {
   readonly upstreamKeyPath: string | undefined;
   /** Accept any backend certificate (warned at start). `--upstream-insecure`, `UPSTREAM_INSECURE`, default `false`. */
   readonly upstreamInsecure: boolean;
+  /** The API keys file (consumers, key hashes, roles); undefined: no key needed. `--api-keys`, `API_KEYS`, default unset. */
+  readonly apiKeysPath: string | undefined;
   /** Largest request body proxied, in bytes; `0` means none. `--max-body-size`, `MAX_BODY_SIZE`, default `10MiB`. */
   readonly maxBodyBytes: number;
   /** Largest request head (request line and headers), in bytes. `--max-header-size`, `MAX_HEADER_SIZE`, default `16KiB`. */

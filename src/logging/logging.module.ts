@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import { AuditLog } from './audit-log.js';
 import { RootLogger } from './root-logger.js';
 
-/** Provides the RootLogger alone, so nestjs-pino can be configured with it. */
-@Module({ providers: [RootLogger], exports: [RootLogger] })
+/** Provides the RootLogger (and the audit log on it) alone, so nestjs-pino can be configured with it. */
+@Module({ providers: [RootLogger, AuditLog], exports: [RootLogger, AuditLog] })
 class RootLoggerModule {}
 
 /**

@@ -1,6 +1,7 @@
 import {
   BadGatewayException,
   BadRequestException,
+  ForbiddenException,
   GatewayTimeoutException,
   HttpException,
   HttpStatus,
@@ -97,6 +98,33 @@ export class UnverifiedClientCertificateError extends UnauthorizedException {
   constructor() {
     super('The client certificate is not signed by a trusted CA');
     this.name = 'UnverifiedClientCertificateError';
+  }
+}
+
+/** With --api-keys: no key, or one of no consumer; the same answer for both, so it tells a guesser nothing. */
+export class ApiKeyRequiredError extends UnauthorizedException {
+  constructor() {
+    super('A valid API key is required: Authorization: Bearer <key>, or X-API-Key');
+    this.name = 'ApiKeyRequiredError';
+  }
+}
+
+/** The key is valid, but none of its consumer's roles allows this method on this path. */
+export class AccessDeniedError extends ForbiddenException {
+  constructor(method: string) {
+    super(`This API key may not ${method} this path`);
+    this.name = 'AccessDeniedError';
+  }
+}
+
+/** Too many failed API-key checks from this address: its attempts are refused for a while, so keys cannot be guessed fast. */
+export class AuthenticationThrottledError extends HttpException {
+  constructor(readonly retryAfterSeconds: number) {
+    super(
+      HttpException.createBody('Too many failed authentications from this address', 'Too Many Requests', HttpStatus.TOO_MANY_REQUESTS),
+      HttpStatus.TOO_MANY_REQUESTS,
+    );
+    this.name = 'AuthenticationThrottledError';
   }
 }
 

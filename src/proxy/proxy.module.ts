@@ -10,6 +10,8 @@ import { LoggingModule } from '../logging/logging.module.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { AdminListener } from './edge/admin-listener.js';
+import { ApiKeyGate } from './auth/api-key-gate.js';
+import { ApiKeys } from './auth/api-keys.js';
 import { ClientCertificates } from './auth/client-certificates.js';
 import { CertificateReloader } from './edge/certificate-reloader.js';
 import { ClientAddressResolver } from './edge/client-address.js';
@@ -43,6 +45,8 @@ import { upstreamTransportProvider } from './transport/transport.provider.js';
   providers: [
     SecurityHeaders,
     ClientCertificates,
+    ApiKeys,
+    ApiKeyGate,
     ClientAddressResolver,
     AccessLog,
     RequestRecorder,

@@ -6,7 +6,9 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
 import { GracefulShutdownService } from '../../lifecycle/graceful-shutdown.service.js';
 import { isOwnPath } from '../../own-paths.js';
+import { ApiKeyGate } from '../auth/api-key-gate.js';
 import { ClientCertificates, UNVERIFIED } from '../auth/client-certificates.js';
+import { Consumer } from '../auth/consumer.js';
 import { ClientProtocolError, FaultyFramingError, FragmentInTargetError, InvalidHostError, PathAboveRootError, UnsupportedHttpVersionError, UnverifiedClientCertificateError, type RateLimitedError, toHttpException, UnsupportedRequestTargetError } from '../proxy-errors.js';
 import { ProxyMiddleware } from '../proxy.middleware.js';
 import { RateLimiter } from '../rate-limit/rate-limiter.js';
@@ -58,6 +60,7 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
     private readonly clients: ClientAddressResolver,
     private readonly security: SecurityHeaders,
     private readonly clientCertificates: ClientCertificates,
+    private readonly apiKeyGate: ApiKeyGate,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
     this.servesOwnPaths = config.adminListen === undefined;
@@ -144,7 +147,12 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
       else this.refuse(req, res, ruleRefusal.exception, startedAt, ruleRefusal.headers);
       return;
     }
-    const refusal = this.rateLimiter.admit(req, res);
+    const consumer = this.apiKeyGate.check(req);
+    if (consumer !== undefined && !(consumer instanceof Consumer)) {
+      this.refuse(req, res, consumer.exception, startedAt, consumer.headers);
+      return;
+    }
+    const refusal = this.rateLimiter.admit(req, res, consumer);
     if (refusal === undefined) this.forward(req, res);
     else if (refusal instanceof Promise) void refusal.then((refused) => this.forwardUnless(refused, req, res, startedAt));
     else this.accessLog.recordRefused(req, refusal, startedAt);

@@ -11,8 +11,12 @@ import { MetricsService } from '../../metrics/metrics.service.js';
 import { ClientAddressResolver } from '../edge/client-address.js';
 import { sendHttpException } from '../edge/error-response.js';
 import { SecurityHeaders } from '../edge/security-headers.js';
+import type { Consumer } from '../auth/consumer.js';
 import { RateLimitedError } from '../proxy-errors.js';
 import { requestIdHeader } from '../request-identity.js';
+
+/** Whose limit a request counts against. */
+type RateLimitScopeName = 'consumer' | 'client' | 'global';
 
 /** The package's index does not export the record type; the interface carries it. */
 export type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
@@ -79,23 +83,25 @@ export class RateLimiter {
   }
 
   /**
-   * Counts the request against its client. Nothing means it may go through; otherwise the
-   * limiter has answered 429 itself and returns that refusal. A storage that answers at once
-   * (the embedded one) is asked synchronously: no promise per request; any other is awaited.
+   * Counts the request against its consumer (with --api-keys: the consumer's own limit, or
+   * --rate-limit) or else its client. Nothing means it may go through; otherwise the limiter has
+   * answered 429 itself and returns that refusal. A storage that answers at once (the embedded one)
+   * is asked synchronously: no promise per request; any other is awaited.
    */
-  admit(req: IncomingMessage, res: ServerResponse): RateLimitedError | undefined | Promise<RateLimitedError | undefined> {
-    if (!this.enabled) return undefined;
-    const { name, ttl, limit, blockDuration } = this.throttler;
-    const key = this.globalScope ? 'global' : this.clients.rateLimitKeyOf(req);
+  admit(req: IncomingMessage, res: ServerResponse, consumer?: Consumer): RateLimitedError | undefined | Promise<RateLimitedError | undefined> {
+    const { name, ttl, blockDuration } = this.throttler;
+    const limit = consumer?.rateLimit ?? this.throttler.limit;
+    if (limit <= 0) return undefined;
+    const scope: RateLimitScopeName = consumer ? 'consumer' : this.globalScope ? 'global' : 'client';
+    const key = consumer ? `consumer:${consumer.name}` : this.globalScope ? 'global' : this.clients.rateLimitKeyOf(req);
     if (isImmediate(this.storage)) {
       const refused = this.storage.hitNow(key, ttl, limit, blockDuration, name);
-      return refused === undefined ? undefined : this.refuse(req, res, refused);
+      return refused === undefined ? undefined : this.refuse(req, res, refused, limit, scope);
     }
-    return this.storage.increment(key, ttl, limit, blockDuration, name).then((record) => (record.isBlocked ? this.refuse(req, res, record) : undefined));
+    return this.storage.increment(key, ttl, limit, blockDuration, name).then((record) => (record.isBlocked ? this.refuse(req, res, record, limit, scope) : undefined));
   }
 
-  private refuse(req: IncomingMessage, res: ServerResponse, record: ThrottlerStorageRecord): RateLimitedError {
-    const { limit } = this.throttler;
+  private refuse(req: IncomingMessage, res: ServerResponse, record: ThrottlerStorageRecord, limit: number, scope: RateLimitScopeName): RateLimitedError {
     this.metrics.rateLimited++;
     const retryAfter = Math.max(1, record.timeToBlockExpire);
     const refusal = new RateLimitedError(limit, retryAfter);
@@ -106,6 +112,8 @@ export class RateLimiter {
       'x-ratelimit-limit': limit,
       'x-ratelimit-remaining': 0,
       'x-ratelimit-reset': retryAfter,
+      // Which limit this was: the consumer's (its key's), the client address's, or everyone's.
+      'x-ratelimit-scope': scope,
     });
     return refusal;
   }

@@ -1,0 +1,30 @@
+import type { ApiKeyConsumer, RouteRule } from '../../config/api-keys-file.js';
+
+/** Whether `path` is `prefix` or below it, segment-wise: `/orders` covers `/orders`, `/orders/7` and `/orders?x`, not `/ordersX`. */
+export function isUnder(path: string, prefix: string): boolean {
+  if (!path.startsWith(prefix)) return false;
+  if (path.length === prefix.length || prefix.endsWith('/')) return true;
+  const next = path.charCodeAt(prefix.length);
+  return next === 0x2f /* / */ || next === 0x3f /* ? */;
+}
+
+/** One consumer of the --api-keys file, ready for requests: its name, its own rate limit, what its roles allow. */
+export class Consumer {
+  readonly name: string;
+  /** Requests per second, when the file gives one; else --rate-limit applies. */
+  readonly rateLimit: number | undefined;
+  /** Undefined: no roles listed, every route allowed. */
+  private readonly rules: readonly RouteRule[] | undefined;
+
+  constructor(entry: ApiKeyConsumer, roles: Readonly<Record<string, readonly RouteRule[]>>) {
+    this.name = entry.name;
+    this.rateLimit = entry.rateLimit;
+    this.rules = entry.roles?.flatMap((role) => roles[role] ?? []);
+  }
+
+  /** Role-based access: some rule of its roles names the method and a prefix of the path. */
+  allows(method: string, path: string): boolean {
+    if (this.rules === undefined) return true;
+    return this.rules.some((rule) => rule.methods.includes(method) && rule.paths.some((prefix) => isUnder(path, prefix)));
+  }
+}
