@@ -59,6 +59,7 @@ describe('the gateway’s own endpoints', () => {
       rateLimited: 0,
       retries: 0,
       panicRouted: 0,
+      websocketConnections: 0,
       backends: [
         { url: one.url, requests: 2, responses: 2, errors: 0, inFlight: 0, state: 'closed', health: 'healthy', breakerOrigin: 'local', healthOrigin: 'local' },
         { url: two.url, requests: 1, responses: 1, errors: 0, inFlight: 0, state: 'closed', health: 'healthy', breakerOrigin: 'local', healthOrigin: 'local' },

@@ -83,6 +83,7 @@ describe.each(ENGINES)('GET /metrics for Prometheus (%s)', (engine) => {
       gateway_request_duration_seconds: 'histogram',
       gateway_upstream_duration_seconds: 'histogram',
       gateway_requests_in_flight: 'gauge',
+      gateway_websocket_connections: 'gauge',
       gateway_retries_total: 'counter',
       gateway_rate_limited_total: 'counter',
       gateway_panic_routed_total: 'counter',

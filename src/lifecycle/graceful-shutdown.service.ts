@@ -32,6 +32,8 @@ export class GracefulShutdownService {
   /** True from the first signal on: readiness is 503 and every response closes its connection. */
   draining = false;
   private readonly drainListeners: (() => void)[] = [];
+  /** What else holds connections the HTTP server does not track (WebSocket tunnels), cut with the rest. */
+  private readonly cutListeners: (() => void)[] = [];
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -43,13 +45,23 @@ export class GracefulShutdownService {
     this.drainListeners.push(listener);
   }
 
+  /** Hears the moment the connections still open are cut (--shutdown-timeout passed, or a second signal). */
+  onCut(listener: () => void): void {
+    this.cutListeners.push(listener);
+  }
+
+  private cutAll(server: Server): void {
+    server.closeAllConnections();
+    for (const listener of this.cutListeners) listener();
+  }
+
   /** Drains the server; calling it again (a second Ctrl+C) cuts what is left at once. */
   drain(reason: string): Promise<void> {
     const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
     if (this.stopping) {
       this.logger.warn(`${reason} again: cutting the connections still open`);
       this.skipDelay.abort();
-      server.closeAllConnections();
+      this.cutAll(server);
       return this.stopping;
     }
     this.draining = true;
@@ -83,7 +95,7 @@ export class GracefulShutdownService {
       ]);
       if (!finished) {
         this.logger.warn(`requests still in flight after ${formatDuration(timeoutMs)}: cutting their connections`);
-        server.closeAllConnections();
+        this.cutAll(server);
         await closed;
       }
     } finally {

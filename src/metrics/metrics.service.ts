@@ -88,6 +88,8 @@ export class MetricsService {
   retries = 0;
   /** Requests sent to a backend out of rotation because every backend was (panic routing). */
   panicRouted = 0;
+  /** WebSocket tunnels open now (client to backend, after a 101). */
+  websocketConnections = 0;
   /** Log lines lost to a stdout reader that fell too far behind: the logger keeps the count, GatewayObservers wires it here. */
   logLinesDropped: () => number = () => 0;
   /** With --redis-url: whether Redis answers the rate limiter now, and how many outages it has had. Undefined without. */
@@ -164,6 +166,7 @@ export class MetricsService {
       rateLimited: this.rateLimited,
       retries: this.retries,
       panicRouted: this.panicRouted,
+      websocketConnections: this.websocketConnections,
       backends: [...this.backends.values()].map(({ url, requests, responses, errors, inFlight, state, health, breakerOrigin, healthOrigin }) => ({
         url,
         requests,

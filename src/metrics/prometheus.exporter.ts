@@ -189,6 +189,14 @@ export class PrometheusExporter {
         this.set(metrics.inFlight);
       },
     });
+    new Gauge({
+      name: 'gateway_websocket_connections',
+      help: 'WebSocket tunnels open now, from a client through the gateway to a backend.',
+      registers: [this.registry],
+      collect() {
+        this.set(metrics.websocketConnections);
+      },
+    });
     this.mirrorTotal('gateway_retries_total', 'Tries made again after a failed one.', () => metrics.retries);
     this.mirrorTotal('gateway_panic_routed_total', 'Requests sent to a backend out of rotation because every backend of the pool was (panic routing).', () => metrics.panicRouted);
     this.mirrorTotal(

@@ -10,6 +10,7 @@ const worker = (requests: number, state: 'closed' | 'open' | 'half-open', health
   inFlight: 0,
   rateLimited: 2,
   retries: 1,
+  websocketConnections: 1,
   panicRouted: 0,
   backends: [
     { url: 'http://a', requests, responses: requests, errors: 0, inFlight: 0, state: 'closed', health: 'healthy', breakerOrigin: 'local', healthOrigin: 'local' },

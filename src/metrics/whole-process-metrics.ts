@@ -45,7 +45,7 @@ const STATE_ORDER: readonly BackendState[] = ['closed', 'half-open', 'open'];
 export function sumMetricsSnapshots(snapshots: readonly MetricsSnapshot[]): MetricsSnapshot {
   type Merged = { url: string; requests: number; responses: number; errors: number; inFlight: number; state: BackendState; health: BackendHealth; breakerOrigin: StateOrigin; healthOrigin: StateOrigin };
   const backends = new Map<string, Merged>();
-  const total = { requests: 0, responses: 0, errors: 0, aborted: 0, inFlight: 0, rateLimited: 0, retries: 0, panicRouted: 0 };
+  const total = { requests: 0, responses: 0, errors: 0, aborted: 0, inFlight: 0, rateLimited: 0, retries: 0, panicRouted: 0, websocketConnections: 0 };
   for (const snapshot of snapshots) {
     for (const key of Object.keys(total) as (keyof typeof total)[]) total[key] += snapshot[key];
     for (const backend of snapshot.backends) {

@@ -69,10 +69,7 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
     res.on('close', this.settleOnClose);
     const upstream = this.balancer.pick();
     if (!upstream) return this.fail(exchange, new NoUpstreamAvailableError());
-    const peer = req.socket.remoteAddress ?? '';
-    const tls = (req.socket as TLSSocket).encrypted === true;
-    prepareRequestHeaders(req.headers, peer, this.trustedPeers.peerIsTrusted(peer), tls ? 'https' : 'http');
-    this.clientCertificates.stamp(req.headers, req.socket as TLSSocket);
+    this.prepareHeaders(req);
     if (exchange.bodiless) {
       this.forward(exchange, upstream);
     } else if (this.retries === 0) {
@@ -110,6 +107,14 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
     exchange.failure = refusal;
     if (!exchange.res.headersSent) exchange.res.setHeader('connection', 'close');
     exchange.next(refusal);
+  }
+
+  /** The request's headers as the backend gets them: hop-by-hop ones gone, X-Forwarded-*, the client certificate's. */
+  prepareHeaders(req: IncomingMessage): void {
+    const peer = req.socket.remoteAddress ?? '';
+    const tls = (req.socket as TLSSocket).encrypted === true;
+    prepareRequestHeaders(req.headers, peer, this.trustedPeers.peerIsTrusted(peer), tls ? 'https' : 'http');
+    this.clientCertificates.stamp(req.headers, req.socket as TLSSocket);
   }
 
   /** The dispatcher answered this request's client itself (408 past --read-timeout, 400 malformed). */

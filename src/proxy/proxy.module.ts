@@ -26,6 +26,7 @@ import { RequestRecorder } from './record/request-recorder.js';
 import { ResponseWriter } from './response-writer.js';
 import { UpstreamTries } from './upstream-tries.js';
 import { upstreamTransportProvider } from './transport/transport.provider.js';
+import { WebSocketTunnels } from './transport/websocket-tunnels.js';
 
 /** The request path: the edge (listeners, dispatcher), the rate limiter, the proxy middleware and its transport, the recording. */
 @Module({
@@ -54,6 +55,7 @@ import { upstreamTransportProvider } from './transport/transport.provider.js';
     ResponseWriter,
     RateLimiter,
     upstreamTransportProvider,
+    WebSocketTunnels,
     ProxyMiddleware,
     OwnEndpoints,
     EdgeDispatcher,

@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { type IncomingMessage, type Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Server as TlsServer, type TLSSocket } from 'node:tls';
 import { type HttpException, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
@@ -9,8 +9,9 @@ import { isOwnPath } from '../../own-paths.js';
 import { ApiKeyGate } from '../auth/api-key-gate.js';
 import { ClientCertificates, UNVERIFIED } from '../auth/client-certificates.js';
 import { Consumer } from '../auth/consumer.js';
-import { ClientProtocolError, FaultyFramingError, FragmentInTargetError, InvalidHostError, PathAboveRootError, UnsupportedHttpVersionError, UnverifiedClientCertificateError, type RateLimitedError, toHttpException, UnsupportedRequestTargetError } from '../proxy-errors.js';
+import { ClientProtocolError, FaultyFramingError, FragmentInTargetError, InvalidHostError, PathAboveRootError, UnsupportedHttpVersionError, UnverifiedClientCertificateError, toHttpException, UnsupportedRequestTargetError } from '../proxy-errors.js';
 import { ProxyMiddleware } from '../proxy.middleware.js';
+import { WebSocketTunnels } from '../transport/websocket-tunnels.js';
 import { RateLimiter } from '../rate-limit/rate-limiter.js';
 import { AccessLog } from '../record/access-log.js';
 import { identify, type IdentityOptions, requestIdHeader } from '../request-identity.js';
@@ -22,6 +23,9 @@ import { watchFirstRequestLine } from './http09-request-line.js';
 import { OwnEndpoints } from './own-endpoints.js';
 import { SecurityHeaders } from './security-headers.js';
 import { RequestRules } from './request-rules.js';
+
+/** What receives a request that passed every check: the proxy, or a WebSocket tunnel. */
+type Forward = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
  * The HTTP server's one 'request' listener. The gateway's own endpoints go to Express and Nest's
@@ -61,6 +65,7 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
     private readonly security: SecurityHeaders,
     private readonly clientCertificates: ClientCertificates,
     private readonly apiKeyGate: ApiKeyGate,
+    private readonly tunnels: WebSocketTunnels,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
     this.servesOwnPaths = config.adminListen === undefined;
@@ -80,6 +85,7 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
     server.on('checkContinue', this.dispatchExpectingContinue);
     // Node hands CONNECT (a tunnel request, for forward proxies) to this event, not to 'request'.
     server.on('connect', this.refuseConnect);
+    server.on('upgrade', this.dispatchUpgrade);
     // Over TLS the HTTP parser sits on the TLS socket, which 'secureConnection' hands over.
     server.on(server instanceof TlsServer ? 'secureConnection' : 'connection', (socket: Socket) => {
       watchFirstRequestLine(socket, this.refuseHttp09);
@@ -95,6 +101,27 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
   }
 
   readonly dispatch = (req: IncomingMessage, res: ServerResponse): void => {
+    this.route(req, res, this.forward);
+  };
+
+  /**
+   * A WebSocket upgrade (Node hands only those to 'upgrade': see GatewayHttpAdapter): checked,
+   * authenticated and rate-limited as any request, on a response made over its socket, then tunnelled.
+   */
+  private readonly dispatchUpgrade = (req: IncomingMessage, socket: Socket, head: Buffer): void => {
+    const res = new ServerResponse(req);
+    // A refusal ends the connection: after an upgrade request nothing more is read as HTTP.
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket);
+    res.once('finish', () => socket.destroySoon());
+    this.route(req, res, (admitted: IncomingMessage) => {
+      this.proxy.prepareHeaders(admitted);
+      this.tunnels.connect(admitted, res, socket, head);
+    });
+  };
+
+  /** Every check a request passes before `forward` gets it; the refusals are answered here. */
+  private route(req: IncomingMessage, res: ServerResponse, forward: Forward): void {
     // Read behind a response that closes the connection: left unanswered, and gone with the close.
     if (this.closing.has(req.socket)) return;
     this.responseOn.set(req.socket, res);
@@ -153,10 +180,10 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
       return;
     }
     const refusal = this.rateLimiter.admit(req, res, consumer);
-    if (refusal === undefined) this.forward(req, res);
-    else if (refusal instanceof Promise) void refusal.then((refused) => this.forwardUnless(refused, req, res, startedAt));
+    if (refusal === undefined) forward(req, res);
+    else if (refusal instanceof Promise) void refusal.then((refused) => (refused ? this.accessLog.recordRefused(req, refused, startedAt) : forward(req, res)));
     else this.accessLog.recordRefused(req, refusal, startedAt);
-  };
+  }
 
   private readonly dispatchExpectingContinue = (req: IncomingMessage, res: ServerResponse): void => {
     this.awaitingContinue.add(req);
@@ -187,17 +214,12 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
     this.closing.add(res.req.socket);
   }
 
-  private forwardUnless(refusal: RateLimitedError | undefined, req: IncomingMessage, res: ServerResponse, startedAt: number): void {
-    if (refusal) this.accessLog.recordRefused(req, refusal, startedAt);
-    else this.forward(req, res);
-  }
-
-  private forward(req: IncomingMessage, res: ServerResponse): void {
+  private readonly forward = (req: IncomingMessage, res: ServerResponse): void => {
     if (this.awaitingContinue.delete(req)) res.writeContinue();
     this.proxy.use(req, res, (error?: unknown) => {
       sendHttpException(res, toHttpException(error), { ...this.security.own, ...requestIdHeader(req) });
     });
-  }
+  };
 
   private readonly onClientError = (error: NodeJS.ErrnoException, socket: Socket): void => {
     if (error.code === 'ECONNRESET' || !socket.writable) {

@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import type { GatewayConfig } from '../../config/gateway-config.js';
+import { isWebSocketUpgrade } from '../transport/websocket-upgrade.js';
 import { tlsServerOptions } from './tls-files.js';
 
 /**
@@ -25,6 +26,8 @@ export class GatewayHttpAdapter extends ExpressAdapter {
       connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(readTimeoutMs / 5) || 1_000)),
       // --max-header-size: a longer head is refused by the parser (HPE_HEADER_OVERFLOW), answered 431.
       maxHeaderSize: config.maxHeaderBytes,
+      // Only WebSocket upgrades go to 'upgrade' (tunnelled); any other (h2c) is served as plain HTTP, its Upgrade stripped.
+      shouldUpgradeCallback: isWebSocketUpgrade,
     });
   }
 

@@ -75,6 +75,12 @@ export class AccessLog implements OnModuleInit, OnModuleDestroy {
     this.write(line, 'request completed');
   }
 
+  /** A WebSocket upgrade is over: its tunnel closed (101), or the backend refused the upgrade and answered. */
+  recordTunnel(req: IncomingMessage, status: number, backend: string, durationMs: number, cause: string | null): void {
+    if (!this.logger) return;
+    this.write(new AccessLine(req, this.clients.addressOf(req), status, 'backend', backend, null, round(durationMs), 0, cause, undefined), 'websocket closed');
+  }
+
   /** A request the gateway answered before proxying it (429 rate limited, 400 bad target). */
   recordRefused(req: IncomingMessage, refusal: HttpException, startedAt: number): void {
     if (!this.logger) return;
