@@ -1,5 +1,6 @@
 // Process, load and measurement helpers shared by bench/run.mjs and bench/profile.mjs.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -65,6 +66,47 @@ export function tlsPair() {
   return pair;
 }
 
+/**
+ * The gateway-apikeys config's --api-keys file: 100 consumers, each with a random key (only its
+ * SHA-256 in the file), made the first time it is asked for, in this run's scratch directory, and
+ * deleted when the run exits. The load's key is one consumer in the middle of the file, with the
+ * role `reader` (GET and HEAD anywhere) and no rateLimit of its own, so the bench's --rate-limit
+ * applies; the others have one role or two, some a rateLimit, as a real file would.
+ * Returns the file and the headers every request of the load (and each check) must carry.
+ */
+let apiKeys;
+export function apiKeysFile() {
+  if (apiKeys) return apiKeys;
+  const dir = join(scratch, 'api-keys');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const CONSUMERS = 100;
+  const LOAD_INDEX = 50;
+  const keyHash = (key) => `sha256:${createHash('sha256').update(key, 'utf8').digest('hex')}`;
+  let key = '';
+  const consumers = Array.from({ length: CONSUMERS }, (_, index) => {
+    const own = randomBytes(24).toString('base64url');
+    if (index === LOAD_INDEX) {
+      key = own;
+      return { name: 'bench', keyHash: keyHash(own), roles: ['reader'] };
+    }
+    return {
+      name: `consumer-${String(index).padStart(3, '0')}`,
+      keyHash: keyHash(own),
+      roles: index % 3 === 0 ? ['reader', 'writer'] : ['reader'],
+      ...(index % 4 === 0 ? { rateLimit: 100 + index } : {}),
+    };
+  });
+  const roles = {
+    reader: [{ methods: ['GET', 'HEAD'], paths: ['/'] }],
+    writer: [{ methods: ['POST', 'PUT', 'PATCH', 'DELETE'], paths: ['/api/', '/admin/'] }],
+  };
+  const file = join(dir, 'api-keys.json');
+  writeFileSync(file, `${JSON.stringify({ consumers, roles }, null, 2)}\n`, { mode: 0o600 });
+  apiKeys = { file, headers: { authorization: `Bearer ${key}` } };
+  return apiKeys;
+}
+
 /** fetch, which for an https URL trusts the bench's certificate (and only it): the checks verify what the proxy serves. */
 const fetchFrom = (url, init = {}) => fetch(url, url.startsWith('https:') ? { ...init, dispatcher: tlsPair().agent } : init);
 
@@ -104,11 +146,11 @@ export async function stop(proc) {
   }
 }
 
-export async function waitForHttp(url, proc) {
+export async function waitForHttp(url, proc, headers = {}) {
   for (let i = 0; i < 100; i++) {
     if (proc && proc.child.exitCode !== null) throw new Error(`${proc.name} exited: ${proc.tail()}`);
     try {
-      const response = await fetchFrom(url, { signal: AbortSignal.timeout(1_000) });
+      const response = await fetchFrom(url, { headers, signal: AbortSignal.timeout(1_000) });
       await response.arrayBuffer();
       return;
     } catch {
@@ -118,11 +160,11 @@ export async function waitForHttp(url, proc) {
   throw new Error(`${url} did not answer: ${proc?.tail() ?? ''}`);
 }
 
-/** Six GETs must be 2xx and split 3/3 between the two backends before any load. */
-export async function checkRoundRobin(url) {
+/** Six GETs (with `headers`, such as an API key) must be 2xx and split 3/3 between the two backends before any load. */
+export async function checkRoundRobin(url, headers = {}) {
   const counts = { 1: 0, 2: 0 };
   for (let i = 0; i < 6; i++) {
-    const response = await fetchFrom(url);
+    const response = await fetchFrom(url, { headers });
     const body = await response.text();
     if (response.status < 200 || response.status > 299) throw new Error(`${url} answered ${response.status}`);
     const server = /server (\d)/.exec(body)?.[1];
@@ -169,10 +211,11 @@ function toMs(text) {
   return Number(match[1]) * { us: 0.001, ms: 1, s: 1000 }[match[2]];
 }
 
-/** Runs the load generator for `seconds` and returns req/s, latency percentiles and errors. */
-export async function load(url, seconds) {
+/** Runs the load generator for `seconds`, every request with `headers`, and returns req/s, latency percentiles and errors. */
+export async function load(url, seconds, headers = {}) {
+  const entries = Object.entries(headers);
   if (tools.wrk) {
-    const [bin, args] = pinned(LOAD_CPU, ['wrk', '-t1', `-c${CONNS}`, `-d${seconds}s`, '--latency', url]);
+    const [bin, args] = pinned(LOAD_CPU, ['wrk', '-t1', `-c${CONNS}`, `-d${seconds}s`, '--latency', ...entries.flatMap(([name, value]) => ['-H', `${name}: ${value}`]), url]);
     const out = await run(bin, args);
     // Seen once: wrk exiting 0 without a word. A run without a result is a failed run, never 0 req/s.
     if (!/Requests\/sec:/.test(out)) throw new Error(`wrk printed no result: ${JSON.stringify(out.slice(-500))}`);
@@ -187,7 +230,7 @@ export async function load(url, seconds) {
       raw: out,
     };
   }
-  const [bin, args] = pinned(LOAD_CPU, [process.execPath, join(root, 'node_modules', 'autocannon', 'autocannon.js'), '-c', String(CONNS), '-d', String(seconds), '-j', url]);
+  const [bin, args] = pinned(LOAD_CPU, [process.execPath, join(root, 'node_modules', 'autocannon', 'autocannon.js'), '-c', String(CONNS), '-d', String(seconds), ...entries.flatMap(([name, value]) => ['-H', `${name}=${value}`]), '-j', url]);
   const result = JSON.parse(await run(bin, args));
   return {
     rps: result.requests.average,

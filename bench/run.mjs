@@ -5,14 +5,19 @@
 //
 // By default: the gateway (default engine, undici), with --redis-url (its own redis-server) and with
 // --workers=2, the gateway on http-proxy-middleware, the hpm
-// floor, fastify + reply-from and NGINX, then the gateway and NGINX terminating TLS, in interleaved
-// rounds, the goal's ratios against fastify and what TLS costs each, then a 60 s soak of the gateway alone.
+// floor, fastify + reply-from and NGINX, then the gateway and NGINX terminating TLS, and the gateway
+// checking API keys, in interleaved rounds, the goal's ratios against fastify, what TLS costs each and
+// what API-key checking costs the gateway, then a 60 s soak of the gateway alone.
 // Knobs (environment): ROUNDS=4 DURATION=10 WARMUP=3 (seconds) CONNS=50
-//   CONFIGS="gateway gateway-redis gateway-workers gateway-hpm floor fastify nginx gateway-tls nginx-tls"
+//   CONFIGS="gateway gateway-redis gateway-workers gateway-hpm floor fastify nginx gateway-tls nginx-tls gateway-apikeys"
 //   (also available: floor-httpxy and floor-undici, the floor without hpm and on undici instead of node:http's client)
 //   gateway-tls and nginx-tls serve https with one self-signed EC P-256 certificate for 127.0.0.1, made
 //   with openssl for the run in its scratch directory (deleted at exit); wrk keeps its connections alive,
 //   so they measure TLS records per request, the handshakes amortised
+//   gateway-apikeys runs the gateway with --api-keys: a file of 100 consumers with random keys (their
+//   SHA-256 only), made for the run in its scratch directory (deleted at exit); every request of the load
+//   and of the checks carries one consumer's key (Authorization: Bearer), whose role is checked and whose
+//   rate limit is the bench's --rate-limit (not binding)
 //   SOAK=60  seconds of the soak after the rounds (SOAK=0: none; SOAK_CONFIG=gateway-hpm for the other engine)
 //   SOAK_ONLY=1  the soak alone
 //   FEATURES=1  instead: the gateway against itself with each default feature turned off, one at a
@@ -23,6 +28,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  apiKeysFile,
   B1,
   B2,
   BACKENDS,
@@ -132,6 +138,14 @@ const ALL_CONFIGS = {
     tls: true,
     command: (port) => gatewayCommand([`--tls-cert=${tlsPair().cert}`, `--tls-key=${tlsPair().key}`])(port),
   },
+  'gateway-apikeys': {
+    what: 'the gateway with --api-keys (100 consumers, roles checked), each request carrying a Bearer key',
+    port: 9112,
+    // The file (and its key) is made once for the run, in main(), before any measurement.
+    apiKeys: true,
+    headers: () => apiKeysFile().headers,
+    command: (port) => gatewayCommand([`--api-keys=${apiKeysFile().file}`])(port),
+  },
   'nginx-tls': {
     what: `NGINX terminating TLS with the same certificate, TLSv1.2 and 1.3, session cache, otherwise as nginx (bench/nginx/proxy-tls.conf); ${tlsLoad}`,
     port: 9111,
@@ -150,6 +164,8 @@ const ALL_CONFIGS = {
 const needsOf = (name) => [ALL_CONFIGS[name].needs ?? []].flat();
 /** Where a config listens: https for the ones that terminate TLS. */
 const urlOf = (config) => `${config.tls ? 'https' : 'http'}://127.0.0.1:${config.port}/`;
+/** The headers every request to a config carries, the checks' and the load's (its `headers`, such as an API key). */
+const headersOf = (config) => config.headers?.() ?? {};
 // VARIANTS="name=flags;name2=flags": more gateway configs in the same interleaved run, e.g. a
 // feature turned off: VARIANTS="no-access-log=--access-log=false;no-rate-limit=--rate-limit=0"
 // (a word written node:--flag goes to node: VARIANTS="semi8=node:--max-semi-space-size=8").
@@ -184,7 +200,7 @@ if (FEATURES) {
 const variantNames = (env.VARIANTS ?? '').split(';').filter(Boolean).map((variant) => variant.split('=')[0]);
 const defaultConfigs = FEATURES
   ? ['gateway', ...Object.keys(FEATURE_SWITCHES).map(featureConfig)]
-  : ['gateway', 'gateway-redis', 'gateway-workers', 'gateway-hpm', 'floor', 'fastify', 'nginx', 'gateway-tls', 'nginx-tls', ...(env.BASELINE ? ['baseline'] : [])];
+  : ['gateway', 'gateway-redis', 'gateway-workers', 'gateway-hpm', 'floor', 'fastify', 'nginx', 'gateway-tls', 'nginx-tls', 'gateway-apikeys', ...(env.BASELINE ? ['baseline'] : [])];
 const CONFIGS = (env.CONFIGS ? env.CONFIGS.split(' ') : [...defaultConfigs, ...variantNames])
   .filter(Boolean)
   .filter((name) => {
@@ -206,21 +222,25 @@ async function measure(name, round) {
   const prefix = join(scratch, `${name}-${round}`);
   const proc = start(name, config.cpu ?? PROXY_CPU, config.command(config.port, prefix));
   const url = urlOf(config);
+  const headers = headersOf(config);
+  // Cleared in finally too: a load that fails (and is retried) must not leave it keeping the bench alive after its results.
+  let sampler;
   try {
-    await waitForHttp(url, proc);
-    await checkRoundRobin(url);
-    await load(url, WARMUP);
+    await waitForHttp(url, proc, headers);
+    await checkRoundRobin(url, headers);
+    await load(url, WARMUP, headers);
     const ticksBefore = groupCpuTicks(proc.child.pid);
     const rssSamples = [];
-    const sampler = setInterval(() => rssSamples.push(groupKb(proc.child.pid, 'VmRSS')), 500);
+    sampler = setInterval(() => rssSamples.push(groupKb(proc.child.pid, 'VmRSS')), 500);
     const started = performance.now();
-    const result = await load(url, DURATION);
+    const result = await load(url, DURATION, headers);
     clearInterval(sampler);
     const cpu = ((groupCpuTicks(proc.child.pid) - ticksBefore) / TICKS / ((performance.now() - started) / 1000)) * 100;
     const peakRssMb = groupKb(proc.child.pid, 'VmHWM') / 1024;
     writeFileSync(join(outDir, `${name}-round${round}.txt`), result.raw);
     return { name, round, rps: result.rps, p50: result.p50, p99: result.p99, errors: result.errors, requests: result.requests, peakRssMb, cpu };
   } finally {
+    clearInterval(sampler);
     await stop(proc);
   }
 }
@@ -336,6 +356,16 @@ function tlsLines(rows) {
   ];
 }
 
+/** API keys: the gateway checking a Bearer key (100 consumers) and its roles on every request, against itself without --api-keys. */
+function apiKeyLines(rows) {
+  const apiKeys = rows.find((row) => row.name === 'gateway-apikeys');
+  if (!apiKeys) return [];
+  // A median of per-round ratios of req/s; – when the gateway is not in the run.
+  const ratio = apiKeys.toGateway;
+  const change = Number.isFinite(ratio) ? ` (${ratio >= 1 ? '+' : '−'}${fmt(Math.abs(ratio - 1) * 100, 1)} %)` : '';
+  return [`- API-key checking: gateway-apikeys / gateway = ${fmt(ratio, 2)}${change}`, ''];
+}
+
 /** FEATURES=1: what each default feature costs, each measured against the gateway with everything on in the same rounds. */
 function featureLines(rows) {
   const gateway = rows.find((row) => row.name === 'gateway');
@@ -357,12 +387,14 @@ async function soak(seconds, name = env.SOAK_CONFIG ?? 'gateway') {
   const config = ALL_CONFIGS[name];
   const proc = start(name, PROXY_CPU, config.command(config.port));
   const url = urlOf(config);
+  const headers = headersOf(config);
+  let sampler;
   try {
-    await waitForHttp(url, proc);
-    await checkRoundRobin(url);
+    await waitForHttp(url, proc, headers);
+    await checkRoundRobin(url, headers);
     const samples = [];
-    const sampler = setInterval(() => samples.push(groupKb(proc.child.pid, 'VmRSS') / 1024), 1_000);
-    const result = await load(url, seconds);
+    sampler = setInterval(() => samples.push(groupKb(proc.child.pid, 'VmRSS') / 1024), 1_000);
+    const result = await load(url, seconds, headers);
     clearInterval(sampler);
     // The first seconds are warm-up (JIT, pools); flatness is judged on the rest.
     const settled = samples.slice(Math.min(5, Math.floor(samples.length / 4)));
@@ -384,6 +416,7 @@ async function soak(seconds, name = env.SOAK_CONFIG ?? 'gateway') {
     writeFileSync(join(outDir, 'soak.md'), `${report}\n`);
     return report;
   } finally {
+    clearInterval(sampler);
     await stop(proc);
   }
 }
@@ -397,6 +430,8 @@ async function main() {
   if (CONFIGS.some((name) => needsOf(name).includes('redis'))) backends.push(startRedisServer());
   // The TLS configs' certificate, made once for the whole run, before any measurement.
   if (CONFIGS.some((name) => ALL_CONFIGS[name].tls) || ALL_CONFIGS[env.SOAK_CONFIG]?.tls) tlsPair();
+  // Likewise the --api-keys file and the key the load sends.
+  if (CONFIGS.some((name) => ALL_CONFIGS[name].apiKeys) || ALL_CONFIGS[env.SOAK_CONFIG]?.apiKeys) apiKeysFile();
   console.log(`bench: backends ${tools.nginx ? 'nginx' : 'node test backends'} on :${B1} and :${B2}`);
   const stopAll = async () => {
     for (const proc of backends) await stop(proc);
@@ -436,7 +471,7 @@ async function main() {
       '',
       ...rows.map((row) => `- ${row.name}: ${row.what}`),
       '',
-      ...(FEATURES ? featureLines(rows) : [...tlsLines(rows), ...goalLines(rows)]),
+      ...(FEATURES ? featureLines(rows) : [...tlsLines(rows), ...apiKeyLines(rows), ...goalLines(rows)]),
     ].join('\n');
     console.log(`\n${text}\n`);
     writeFileSync(join(outDir, 'summary.md'), `${text}\n`);
