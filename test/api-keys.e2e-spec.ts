@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import http from 'node:http';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -158,6 +159,23 @@ describe('API keys (--api-keys)', () => {
     writeFileSync(reloadPath, 'consumers: [ { name: broken } ]\n');
     await new Promise((resolve) => setTimeout(resolve, 2_200));
     expect(await carol()).toBe(200);
+  });
+
+  it('stops taking a removed key at once on a connection that already used it (keep-alive)', async () => {
+    const revokePath = join(dir, 'revoked.yaml');
+    writeFileSync(revokePath, apiKeysYaml());
+    const gateway = await gatewayWith(`--api-keys=${revokePath}`);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const asOps = () => rawRequest(`${gateway.url}/orders`, { headers: { authorization: `Bearer ${KEYS.ops}` }, agent }).then((response) => response.status);
+      expect(await asOps()).toBe(200);
+      expect(await asOps()).toBe(200);
+      writeFileSync(`${revokePath}.new`, apiKeysYaml().replace(/  - name: ops\n    keyHash: \S+\n/, ''));
+      renameSync(`${revokePath}.new`, revokePath);
+      await expect.poll(asOps, { timeout: 5_000, interval: 200 }).toBe(401);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('writes audit lines for failures and denials, and never a key, in any log line', async () => {

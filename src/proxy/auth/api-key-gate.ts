@@ -39,7 +39,7 @@ export class ApiKeyGate {
     }
     const bearer = BEARER.exec(headers.authorization ?? '')?.[1];
     const key = bearer ?? headers['x-api-key'];
-    const consumer = typeof key === 'string' ? this.apiKeys.consumerFor(key) : undefined;
+    const consumer = typeof key === 'string' ? this.apiKeys.consumerOn(req.socket, key) : undefined;
     if (consumer === undefined) return this.refuseKey(req, client, key === undefined ? 'no API key' : 'unknown API key');
     // The key is the gateway's business, never the backend's.
     if (bearer !== undefined) delete headers.authorization;

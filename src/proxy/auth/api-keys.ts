@@ -24,6 +24,9 @@ function tableOf(file: ApiKeysFile): ReadonlyMap<string, Consumer> {
 export class ApiKeys implements OnApplicationBootstrap, OnModuleDestroy {
   readonly enabled: boolean;
   private consumers: ReadonlyMap<string, Consumer> = new Map();
+  /** Bumped by every reload, which makes every connection prove its key again. */
+  private generation = 0;
+  private readonly proved = new WeakMap<object, { readonly key: string; readonly consumer: Consumer; readonly generation: number }>();
   private stop: (() => void) | undefined;
 
   constructor(
@@ -63,9 +66,24 @@ export class ApiKeys implements OnApplicationBootstrap, OnModuleDestroy {
     return this.consumers.get(keyHashOf(key));
   }
 
+  /**
+   * The same, for a key sent on `connection`: a keep-alive connection sends the same key on every
+   * request, so the consumer it proved is kept for it and the key is not hashed again. Only a key
+   * this very connection presented and proved is compared with, so that comparison's timing can
+   * tell the client nothing it did not know. A reload forgets them all.
+   */
+  consumerOn(connection: object, key: string): Consumer | undefined {
+    const proved = this.proved.get(connection);
+    if (proved !== undefined && proved.key === key && proved.generation === this.generation) return proved.consumer;
+    const consumer = this.consumerFor(key);
+    if (consumer !== undefined) this.proved.set(connection, { key, consumer, generation: this.generation });
+    return consumer;
+  }
+
   private reload(path: string): void {
     try {
       this.consumers = tableOf(readApiKeysFile(path));
+      this.generation++;
       this.audit.record('api-keys-reloaded', { file: path, reason: `the file changed: ${this.consumers.size} consumers` });
     } catch (error) {
       if (!(error instanceof ApiKeysFileError)) throw error;

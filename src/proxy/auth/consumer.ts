@@ -13,12 +13,15 @@ export class Consumer {
   readonly name: string;
   /** Requests per second, when the file gives one; else --rate-limit applies. */
   readonly rateLimit: number | undefined;
+  /** Whose count the rate limiter keeps for it (made once, not per request). */
+  readonly rateLimitKey: string;
   /** Undefined: no roles listed, every route allowed. */
   private readonly rules: readonly RouteRule[] | undefined;
 
   constructor(entry: ApiKeyConsumer, roles: Readonly<Record<string, readonly RouteRule[]>>) {
     this.name = entry.name;
     this.rateLimit = entry.rateLimit;
+    this.rateLimitKey = `consumer:${entry.name}`;
     this.rules = entry.roles?.flatMap((role) => roles[role] ?? []);
   }
 

@@ -93,7 +93,7 @@ export class RateLimiter {
     const limit = consumer?.rateLimit ?? this.throttler.limit;
     if (limit <= 0) return undefined;
     const scope: RateLimitScopeName = consumer ? 'consumer' : this.globalScope ? 'global' : 'client';
-    const key = consumer ? `consumer:${consumer.name}` : this.globalScope ? 'global' : this.clients.rateLimitKeyOf(req);
+    const key = consumer ? consumer.rateLimitKey : this.globalScope ? 'global' : this.clients.rateLimitKeyOf(req);
     if (isImmediate(this.storage)) {
       const refused = this.storage.hitNow(key, ttl, limit, blockDuration, name);
       return refused === undefined ? undefined : this.refuse(req, res, refused, limit, scope);
