@@ -10,6 +10,13 @@ import type { Consumer } from './consumer.js';
 import { FailedAuthentications } from './failed-authentications.js';
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+
+/** The key of `Authorization: Bearer <key>`; the common exact form without a regular expression. */
+function bearerKey(authorization: string | undefined): string | undefined {
+  if (authorization === undefined) return undefined;
+  if (authorization.startsWith('Bearer ') && authorization.indexOf(' ', 7) === -1 && authorization.length > 7) return authorization.slice(7);
+  return BEARER.exec(authorization)?.[1];
+}
 const CHALLENGE = { 'www-authenticate': 'Bearer realm="gateway"' };
 
 /**
@@ -37,7 +44,7 @@ export class ApiKeyGate {
     if (retryAfter > 0) {
       return { exception: new AuthenticationThrottledError(retryAfter), headers: { 'retry-after': String(retryAfter) }, closes: false };
     }
-    const bearer = BEARER.exec(headers.authorization ?? '')?.[1];
+    const bearer = bearerKey(headers.authorization);
     const key = bearer ?? headers['x-api-key'];
     const consumer = typeof key === 'string' ? this.apiKeys.consumerOn(req.socket, key) : undefined;
     if (consumer === undefined) return this.refuseKey(req, client, key === undefined ? 'no API key' : 'unknown API key');
