@@ -18,6 +18,9 @@ function isStaleConnection(error: unknown, outgoing: ClientRequest | undefined):
   return outgoing?.reusedSocket === true && (code === 'ECONNRESET' || code === 'EPIPE');
 }
 
+/** Listeners httpxy adds to the client's response per try (the request, the response, its close). */
+const LISTENERS_PER_TRY = 4;
+
 /**
  * The design card's transport: one http-proxy-middleware instance on Node's http client, with
  * each backend's keep-alive agent. hpm writes nothing itself (selfHandleResponse, its default
@@ -53,6 +56,9 @@ export class HttpProxyMiddlewareTransport implements UpstreamTransport {
 
   send(exchange: Exchange): void {
     (exchange.req as AttemptRequest)[OUTGOING] = undefined;
+    // httpxy adds 'close' listeners to the client's response on every try and none goes before the
+    // response ends; a few tries pass Node's default of 10, which warns of a leak that is not one.
+    if (exchange.retries > 0) exchange.res.setMaxListeners(exchange.res.getMaxListeners() + LISTENERS_PER_TRY);
     void this.proxy(exchange.req, exchange.res, exchange.next);
   }
 
