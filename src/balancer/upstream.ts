@@ -14,6 +14,21 @@ export function upstreamPath(prefix: string, url: string): string {
   return url.startsWith('/') ? prefix + url.slice(1) : prefix + url;
 }
 
+/** The TLS options of a connection to one https:// backend. */
+export interface UpstreamTlsConnect {
+  readonly secureContext: UpstreamTlsOptions['secureContext'];
+  readonly rejectUnauthorized: boolean;
+  /** SNI: the backend URL's host name ('' for an IP address, which sends none). */
+  readonly servername: string;
+}
+
+function tlsConnectOptions(target: URL, tls: UpstreamTlsOptions | undefined): UpstreamTlsConnect | undefined {
+  if (tls === undefined || target.protocol !== 'https:') return undefined;
+  // SNI from the backend URL's host: Node's agent would take it from the Host header, the client's.
+  const servername = isIP(target.hostname.replace(/^\[|\]$/g, '')) === 0 ? target.hostname : '';
+  return { secureContext: tls.secureContext, rejectUnauthorized: tls.rejectUnauthorized, servername };
+}
+
 /** One backend the gateway proxies to, with its own keep-alive connection pool. */
 export class Upstream {
   /** The base URL as configured, e.g. `http://localhost:8080`: the backend's name in metrics and logs. */
@@ -22,6 +37,8 @@ export class Upstream {
   readonly target: URL;
   /** Keep-alive pool for this backend alone, so one slow backend cannot starve another's sockets. */
   readonly agent: http.Agent;
+  /** How every connection to an https:// backend is made (the agent's, undici's, a WebSocket tunnel's); undefined for http://. */
+  readonly tlsConnect: UpstreamTlsConnect | undefined;
   /**
    * The active health checks' verdict (ActiveHealthChecker is its only writer). Starts true, as
    * HAProxy's servers start UP, so traffic flows before the first checks have answered; it stays
@@ -40,8 +57,8 @@ export class Upstream {
     readonly breaker: UpstreamBreaker,
     maxSockets = 256,
     maxInflight = 0,
-    /** How to connect when the URL is https:// (every transport and the health checks use it). */
-    readonly tls?: UpstreamTlsOptions,
+    /** The trust and certificate for https:// backends (see tlsConnect). */
+    tls?: UpstreamTlsOptions,
   ) {
     this.cap = maxInflight > 0 ? new InflightCap(maxInflight) : undefined;
     this.url = url;
@@ -51,10 +68,8 @@ export class Upstream {
     const Agent = this.target.protocol === 'https:' ? https.Agent : http.Agent;
     // LIFO reuses the most recently used socket, so idle ones age out instead of going stale; as
     // many idle sockets are kept as may be open, so a burst does not reconnect what it just closed.
-    // SNI from the backend URL's host: Node's agent would take it from the Host header, the client's.
-    const servername = isIP(this.target.hostname.replace(/^\[|\]$/g, '')) === 0 ? this.target.hostname : '';
-    const tlsOptions = tls && this.target.protocol === 'https:' ? { secureContext: tls.secureContext, rejectUnauthorized: tls.rejectUnauthorized, servername } : {};
-    this.agent = new Agent({ keepAlive: true, scheduling: 'lifo', maxSockets, maxFreeSockets: maxSockets, ...tlsOptions });
+    this.tlsConnect = tlsConnectOptions(this.target, tls);
+    this.agent = new Agent({ keepAlive: true, scheduling: 'lifo', maxSockets, maxFreeSockets: maxSockets, ...this.tlsConnect });
   }
 
   /** This backend's path for a gateway path (its prefix first). */

@@ -194,10 +194,7 @@ export class UndiciTransport implements UpstreamTransport {
     maxSocketsPerBackend: number,
   ) {
     for (const upstream of upstreams) {
-      const { tls } = upstream;
-      // SNI: undici sends the URL's host name (not an IP address), as Node's https does.
-      const connect = tls && upstream.target.protocol === 'https:' ? { secureContext: tls.secureContext, rejectUnauthorized: tls.rejectUnauthorized } : undefined;
-      this.pools.set(upstream, new Pool(upstream.target.origin, { connections: maxSocketsPerBackend, pipelining: 1, connect }));
+      this.pools.set(upstream, new Pool(upstream.target.origin, { connections: maxSocketsPerBackend, pipelining: 1, connect: upstream.tlsConnect }));
     }
   }
 

@@ -1,6 +1,6 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
-import { isIP, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Inject, Injectable } from '@nestjs/common';
 import { BalancerService } from '../../balancer/balancer.service.js';
@@ -83,12 +83,11 @@ export class WebSocketTunnels {
   }
 
   private request(upstream: Upstream, req: IncomingMessage): http.ClientRequest {
-    const { target, tls } = upstream;
+    const { target, tlsConnect } = upstream;
     const port = Number(target.port) || (target.protocol === 'https:' ? 443 : 80);
     const options = { host: target.hostname.replace(/^\[|\]$/g, ''), port, method: 'GET', path: upstream.pathFor(req.url ?? '/'), headers: req.headers, agent: false as const };
     if (target.protocol !== 'https:') return http.request(options);
-    const servername = isIP(options.host) === 0 ? options.host : '';
-    const secure: https.RequestOptions & ConnectionOptions = { ...options, servername, secureContext: tls?.secureContext, rejectUnauthorized: tls?.rejectUnauthorized ?? true };
+    const secure: https.RequestOptions & ConnectionOptions = { ...options, ...tlsConnect };
     return https.request(secure);
   }
 
