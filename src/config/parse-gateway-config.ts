@@ -38,8 +38,9 @@ export function parseGatewayConfig(
   const parsed = Object.freeze(config) as unknown as GatewayConfig;
   SOURCES.set(parsed, Object.freeze(sources) as Record<keyof GatewayConfig, string>);
   refuseSharedListener(parsed);
-  refuseHalfATlsPair(parsed);
-  refuseHalfAnUpstreamPair(parsed);
+  refuseClientCaWithoutTls(parsed);
+  refuseHalfAPair(parsed, 'tlsCertPath', 'tlsKeyPath', ' to serve HTTPS');
+  refuseHalfAPair(parsed, 'upstreamCertPath', 'upstreamKeyPath', '');
   return parsed;
 }
 
@@ -64,25 +65,21 @@ function refuseSharedListener(config: GatewayConfig): void {
   );
 }
 
-/** A certificate without its key (or the reverse) can serve nothing: say which one is missing. */
-function refuseHalfATlsPair(config: GatewayConfig): void {
-  const { tlsCertPath, tlsKeyPath } = config;
-  if (config.tlsClientCaPath !== undefined && tlsCertPath === undefined) {
-    throw new ConfigError(
-      `invalid ${sourceOf(config, 'tlsClientCaPath')} ${JSON.stringify(config.tlsClientCaPath)}: client certificates need HTTPS (${sourceOf(config, 'tlsCertPath')} and ${sourceOf(config, 'tlsKeyPath')})`,
-    );
-  }
-  if ((tlsCertPath === undefined) === (tlsKeyPath === undefined)) return;
-  const [given, missing] = tlsCertPath === undefined ? (['tlsKeyPath', 'tlsCertPath'] as const) : (['tlsCertPath', 'tlsKeyPath'] as const);
-  throw new ConfigError(`invalid ${sourceOf(config, given)} ${JSON.stringify(config[given])}: ${sourceOf(config, missing)} is needed with it to serve HTTPS`);
+/** Client certificates are asked for in the TLS handshake: there is none without HTTPS. */
+function refuseClientCaWithoutTls(config: GatewayConfig): void {
+  if (config.tlsClientCaPath === undefined || config.tlsCertPath !== undefined) return;
+  throw new ConfigError(
+    `invalid ${sourceOf(config, 'tlsClientCaPath')} ${JSON.stringify(config.tlsClientCaPath)}: client certificates need HTTPS (${sourceOf(config, 'tlsCertPath')} and ${sourceOf(config, 'tlsKeyPath')})`,
+  );
 }
 
-/** The same for the client certificate presented to backends. */
-function refuseHalfAnUpstreamPair(config: GatewayConfig): void {
-  const { upstreamCertPath, upstreamKeyPath } = config;
-  if ((upstreamCertPath === undefined) === (upstreamKeyPath === undefined)) return;
-  const [given, missing] = upstreamCertPath === undefined ? (['upstreamKeyPath', 'upstreamCertPath'] as const) : (['upstreamCertPath', 'upstreamKeyPath'] as const);
-  throw new ConfigError(`invalid ${sourceOf(config, given)} ${JSON.stringify(config[given])}: ${sourceOf(config, missing)} is needed with it`);
+type PathField = 'tlsCertPath' | 'tlsKeyPath' | 'upstreamCertPath' | 'upstreamKeyPath';
+
+/** A certificate without its key (or the reverse) can be used for nothing: say which one is missing. */
+function refuseHalfAPair(config: GatewayConfig, cert: PathField, key: PathField, purpose: string): void {
+  if ((config[cert] === undefined) === (config[key] === undefined)) return;
+  const [given, missing] = config[cert] === undefined ? [key, cert] : [cert, key];
+  throw new ConfigError(`invalid ${sourceOf(config, given)} ${JSON.stringify(config[given])}: ${sourceOf(config, missing)} is needed with it${purpose}`);
 }
 
 /** Two listen addresses that cannot both be bound: the same port (not 0) and the same host, or a wildcard host. */
