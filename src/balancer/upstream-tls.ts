@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { ConfigError } from '../config/config.error.js';
+import { oncePerConfig } from '../config/once-per-config.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { sourceOf } from '../config/parse-gateway-config.js';
 
@@ -22,12 +23,12 @@ export interface UpstreamTlsOptions {
 }
 
 /**
- * Reads --upstream-ca, --upstream-cert and --upstream-key once, at start; undefined when no backend
+ * Reads --upstream-ca, --upstream-cert and --upstream-key once per configuration, at start; undefined when no backend
  * is https://. Certificates are verified by default, against the system CAs (as curl and NGINX with
  * `proxy_ssl_trusted_certificate` would) plus --upstream-ca. SNI comes from each backend URL's host.
  * @throws ConfigError naming the flag and file
  */
-export function upstreamTlsOptions(config: GatewayConfig): UpstreamTlsOptions | undefined {
+export const upstreamTlsOptions = oncePerConfig(function readUpstreamTls(config: GatewayConfig): UpstreamTlsOptions | undefined {
   if (!config.backends.some((url) => url.startsWith('https:'))) return undefined;
   const ca = [...new Set([...tls.getCACertificates('default'), ...tls.getCACertificates('system')])];
   if (config.upstreamCaPath !== undefined) ca.push(read(config, 'upstreamCaPath').toString());
@@ -41,7 +42,7 @@ export function upstreamTlsOptions(config: GatewayConfig): UpstreamTlsOptions | 
     throw new ConfigError(`invalid ${sourceOf(config, field)} ${JSON.stringify(config[field])}: ${(error as Error).message}`);
   }
   return { secureContext, material: { ca, ...pair }, rejectUnauthorized: !config.upstreamInsecure };
-}
+});
 
 function read(config: GatewayConfig, field: 'upstreamCaPath' | 'upstreamCertPath' | 'upstreamKeyPath'): Buffer {
   try {

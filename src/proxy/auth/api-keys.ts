@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy }
 import { type ApiKeysFile, ApiKeysFileError, keyHashOf, readApiKeysFile } from '../../config/api-keys-file.js';
 import { ConfigError } from '../../config/config.error.js';
 import { watchFileChanges } from '../../config/file-changes.js';
+import { oncePerConfig } from '../../config/once-per-config.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
 import { sourceOf } from '../../config/parse-gateway-config.js';
 import { AuditLog } from '../../logging/audit-log.js';
@@ -39,9 +40,9 @@ export class ApiKeys implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * The consumers of the file at start; also called before the application is built, so a file that
-   * cannot be used is one line and exit 2, not a stack trace. @throws ConfigError naming --api-keys and the field
+   * cannot be used is one line and exit 2, not a stack trace (read once for both). @throws ConfigError naming --api-keys and the field
    */
-  static readAtStart(config: GatewayConfig): ReadonlyMap<string, Consumer> {
+  static readonly readAtStart = oncePerConfig((config: GatewayConfig): ReadonlyMap<string, Consumer> => {
     const path = config.apiKeysPath;
     if (path === undefined) return new Map();
     try {
@@ -50,7 +51,7 @@ export class ApiKeys implements OnApplicationBootstrap, OnModuleDestroy {
       if (!(error instanceof ApiKeysFileError)) throw error;
       throw new ConfigError(`invalid ${sourceOf(config, 'apiKeysPath')} ${JSON.stringify(path)}: ${error.message}`);
     }
-  }
+  });
 
   async onApplicationBootstrap(): Promise<void> {
     const path = this.config.apiKeysPath;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { ConfigError } from '../../config/config.error.js';
 import type { GatewayConfig } from '../../config/gateway-config.js';
+import { oncePerConfig } from '../../config/once-per-config.js';
 import { sourceOf } from '../../config/parse-gateway-config.js';
 
 /** The certificate and key as read from --tls-cert and --tls-key. */
@@ -72,7 +73,7 @@ export function tlsServerOptions(config: GatewayConfig): (SecureContextOptions &
 }
 
 /** The minimum version and the client CA, read once at start. @throws ConfigError naming --tls-client-ca */
-export function tlsSettings(config: GatewayConfig): TlsSettings {
+export const tlsSettings = oncePerConfig(function readTlsSettings(config: GatewayConfig): TlsSettings {
   const { tlsClientCaPath } = config;
   if (tlsClientCaPath === undefined) return { minVersion: config.tlsMinVersion };
   try {
@@ -82,4 +83,4 @@ export function tlsSettings(config: GatewayConfig): TlsSettings {
   } catch (error) {
     throw new ConfigError(`invalid ${sourceOf(config, 'tlsClientCaPath')} ${JSON.stringify(tlsClientCaPath)}: ${error instanceof Error ? error.message : String(error)}`);
   }
-}
+});
