@@ -56,6 +56,15 @@ export interface GatewayConfig {
    */
   readonly backends: readonly string[];
   /**
+   * The config file of services and routes (YAML or JSON); undefined: `backends` is one service, `default`,
+   * behind one catch-all route. `--config`, `CONFIG`, default unset.
+   */
+  readonly configPath: string | undefined;
+  /** Resolve backend host names by DNS, every address a backend. `--resolve-backends`, `RESOLVE_BACKENDS`, default `false`. */
+  readonly resolveBackends: boolean;
+  /** How often those names are resolved again. `--dns-refresh`, `DNS_REFRESH`, default `5s`. */
+  readonly dnsRefreshMs: number;
+  /**
    * Consecutive failures (refused, reset, timed out, or a status in --breaker-statuses from the
    * backend) that open a backend's circuit breaker; `0` turns breakers off. `--breaker-failures`,
    * `BREAKER_FAILURES`, default `5`.
