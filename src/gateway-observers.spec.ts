@@ -3,9 +3,9 @@ import { failAttempts } from '../test/support/breaker.js';
 import { BalancerService } from './balancer/balancer.service.js';
 import type { HealthChangeListener } from './balancer/health-checks/active-health-checker.js';
 import type { ActiveHealthChecker } from './balancer/health-checks/active-health-checker.js';
-import { RoundRobinStrategy } from './balancer/strategies/round-robin.strategy.js';
 import { Upstream } from './balancer/upstream.js';
-import type { UpstreamPool } from './balancer/upstream-pool.js';
+import type { ServicePool } from './balancer/service-pool.js';
+import { poolOf, serviceOver } from '../test/support/service-pool.js';
 import { CircuitBreakerService } from './breaker/circuit-breaker.service.js';
 import { parseGatewayConfig } from './config/parse-gateway-config.js';
 import { GatewayObservers } from './gateway-observers.js';
@@ -20,6 +20,7 @@ describe(GatewayObservers.name, () => {
   let upstream: Upstream;
   let healthListeners: HealthChangeListener[];
   let balancer: BalancerService;
+  let service: ServicePool;
   let metrics: MetricsService;
   let stdoutLines: { dropped: number };
 
@@ -30,7 +31,8 @@ describe(GatewayObservers.name, () => {
     upstream = new Upstream(URL_A, breakers.breakerFor(URL_A));
     healthListeners = [];
     const checks = { onHealthChange: (listener: HealthChangeListener) => healthListeners.push(listener) } as unknown as ActiveHealthChecker;
-    balancer = new BalancerService({ upstreams: [upstream] } as unknown as UpstreamPool, new RoundRobinStrategy());
+    service = serviceOver([upstream]);
+    balancer = new BalancerService(poolOf(service));
     metrics = new MetricsService();
     stdoutLines = { dropped: 0 };
     const logger = { lines: stdoutLines as BatchedLineWriter } as RootLogger;
@@ -72,8 +74,8 @@ describe(GatewayObservers.name, () => {
 
   it('counts panic-routed requests', async () => {
     await failAttempts(upstream.breaker, 5);
-    balancer.pick();
-    balancer.pick();
+    balancer.pick(service);
+    balancer.pick(service);
     expect(metrics.panicRouted).toBe(2);
   });
 });

@@ -60,9 +60,10 @@ describe('the gateway’s own endpoints', () => {
       retries: 0,
       panicRouted: 0,
       websocketConnections: 0,
+      config: { hash: expect.stringMatching(/^[0-9a-f]{16}$/), reloads: { success: 0, failure: 0 } },
       backends: [
-        { url: one.url, requests: 2, responses: 2, errors: 0, inFlight: 0, state: 'closed', health: 'healthy', breakerOrigin: 'local', healthOrigin: 'local' },
-        { url: two.url, requests: 1, responses: 1, errors: 0, inFlight: 0, state: 'closed', health: 'healthy', breakerOrigin: 'local', healthOrigin: 'local' },
+        { url: one.url, service: 'default', requests: 2, responses: 2, errors: 0, inFlight: 0, state: 'closed', health: 'healthy', breakerOrigin: 'local', healthOrigin: 'local' },
+        { url: two.url, service: 'default', requests: 1, responses: 1, errors: 0, inFlight: 0, state: 'closed', health: 'healthy', breakerOrigin: 'local', healthOrigin: 'local' },
       ],
     });
   });

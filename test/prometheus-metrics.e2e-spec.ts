@@ -28,7 +28,7 @@ describe.each(ENGINES)('GET /metrics for Prometheus (%s)', (engine) => {
   }
 
   function requestsTotal(exposition: Exposition, backendLabel: string, method: string, statusClass: string): number {
-    return sampleValue(exposition, 'gateway_requests_total', { backend: backendLabel, method, status_class: statusClass }) ?? 0;
+    return sampleValue(exposition, 'gateway_requests_total', { service: 'default', backend: backendLabel, method, status_class: statusClass }) ?? 0;
   }
 
   beforeAll(async () => {
@@ -88,6 +88,8 @@ describe.each(ENGINES)('GET /metrics for Prometheus (%s)', (engine) => {
       gateway_rate_limited_total: 'counter',
       gateway_panic_routed_total: 'counter',
       gateway_log_lines_dropped_total: 'counter',
+      gateway_config_reloads_total: 'counter',
+      gateway_config_info: 'gauge',
       gateway_backend_breaker_state: 'gauge',
       gateway_backend_breaker_transitions_total: 'counter',
       gateway_backend_healthy: 'gauge',
@@ -115,7 +117,7 @@ describe.each(ENGINES)('GET /metrics for Prometheus (%s)', (engine) => {
 
     for (const [name, labels] of [
       ['gateway_request_duration_seconds', {}],
-      ['gateway_upstream_duration_seconds', { backend: backend.url }],
+      ['gateway_upstream_duration_seconds', { service: 'default', backend: backend.url }],
     ] as const) {
       const then = histogramSeries(before, name, labels);
       const now = histogramSeries(after, name, labels);
@@ -137,15 +139,15 @@ describe.each(ENGINES)('GET /metrics for Prometheus (%s)', (engine) => {
     expect(requestsTotal(exposition, deadUrl, 'GET', '5xx')).toBe(1);
     expect(requestsTotal(exposition, backend.url, 'GET', '5xx')).toBe(0);
     // No backend answered it, so it has no upstream duration.
-    expect(histogramSeries(exposition, 'gateway_upstream_duration_seconds', { backend: deadUrl })).toBeUndefined();
+    expect(histogramSeries(exposition, 'gateway_upstream_duration_seconds', { service: 'default', backend: deadUrl })).toBeUndefined();
 
-    expect(sampleValue(exposition, 'gateway_backend_breaker_state', { backend: deadUrl })).toBe(2);
-    expect(sampleValue(exposition, 'gateway_backend_breaker_state', { backend: backend.url })).toBe(0);
-    expect(sampleValue(exposition, 'gateway_backend_breaker_transitions_total', { backend: deadUrl, to: 'open' })).toBe(1);
-    expect(sampleValue(exposition, 'gateway_backend_breaker_transitions_total', { backend: backend.url, to: 'open' })).toBe(0);
+    expect(sampleValue(exposition, 'gateway_backend_breaker_state', { service: 'default', backend: deadUrl })).toBe(2);
+    expect(sampleValue(exposition, 'gateway_backend_breaker_state', { service: 'default', backend: backend.url })).toBe(0);
+    expect(sampleValue(exposition, 'gateway_backend_breaker_transitions_total', { service: 'default', backend: deadUrl, to: 'open' })).toBe(1);
+    expect(sampleValue(exposition, 'gateway_backend_breaker_transitions_total', { service: 'default', backend: backend.url, to: 'open' })).toBe(0);
     // Active health checks are off in the tests: both count as healthy.
-    expect(sampleValue(exposition, 'gateway_backend_healthy', { backend: deadUrl })).toBe(1);
-    expect(sampleValue(exposition, 'gateway_backend_healthy', { backend: backend.url })).toBe(1);
+    expect(sampleValue(exposition, 'gateway_backend_healthy', { service: 'default', backend: deadUrl })).toBe(1);
+    expect(sampleValue(exposition, 'gateway_backend_healthy', { service: 'default', backend: backend.url })).toBe(1);
   });
 
   it('counts the rate limiter’s 429s, and no retries when they are off', async () => {

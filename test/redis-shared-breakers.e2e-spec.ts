@@ -83,8 +83,8 @@ describe('three gateways with one view of the backends through Redis (--redis-ur
     const status = JSON.parse((await rawRequest(`${second.url}/status?format=json`)).body.toString()) as { backends: { url: string; breaker: string; breakerOrigin: string }[] };
     expect(status.backends.find((backend) => backend.url === bad.url)).toMatchObject({ breaker: 'open', breakerOrigin: 'cluster' });
     const prometheus = (await rawRequest(`${second.url}/metrics?format=prometheus`)).body.toString();
-    expect(prometheus).toContain(`gateway_backend_state_from_cluster{backend="${bad.url}",signal="breaker"} 1`);
-    expect(prometheus).toContain(`gateway_backend_state_from_cluster{backend="${good.url}",signal="breaker"} 0`);
+    expect(prometheus).toContain(`gateway_backend_state_from_cluster{service="default",backend="${bad.url}",signal="breaker"} 1`);
+    expect(prometheus).toContain(`gateway_backend_state_from_cluster{service="default",backend="${good.url}",signal="breaker"} 0`);
   });
 
   it('lets one probe through per cool-down for the whole cluster, not one per instance', async () => {

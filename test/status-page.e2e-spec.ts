@@ -97,8 +97,8 @@ describe('status page in a browser', () => {
 
     const victimRow = await rowText(page, victim);
     const steadyRow = await rowText(page, steady);
-    expect(victimRow).toMatch(/^\S+\s+down\s+open\s+healthy\s+\d+s\s+since \d\d:\d\d:\d\d UTC\b/);
-    expect(steadyRow).toMatch(/^\S+\s+up\s+closed\s+healthy\s+\d+s\s+since \d\d:\d\d:\d\d UTC\b/);
+    expect(victimRow).toMatch(/^default\s+\S+\s+down\s+open\s+healthy\s+\d+s\s+since \d\d:\d\d:\d\d UTC\b/);
+    expect(steadyRow).toMatch(/^default\s+\S+\s+up\s+closed\s+healthy\s+\d+s\s+since \d\d:\d\d:\d\d UTC\b/);
     // Its last error, refreshed from the JSON: the refused connection, seconds ago.
     expect(victimRow).toMatch(/\bECONNREFUSED\s+\d+s ago, \d\d:\d\d:\d\d UTC$/);
     expect(steadyRow).toMatch(/\s–$/);

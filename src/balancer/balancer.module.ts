@@ -5,8 +5,6 @@ import { BalancerService } from './balancer.service.js';
 import { ActiveHealthChecker } from './health-checks/active-health-checker.js';
 import { HealthProbe } from './health-checks/health-probe.js';
 import { HttpHealthProbe } from './health-checks/http-health.probe.js';
-import { BalancingStrategy } from './strategies/balancing-strategy.js';
-import { RoundRobinStrategy } from './strategies/round-robin.strategy.js';
 import { UpstreamPool } from './upstream-pool.js';
 
 /** The upstreams, what decides whether each can take traffic (breaker, health checks, cap), and the choice among them. */
@@ -15,7 +13,6 @@ import { UpstreamPool } from './upstream-pool.js';
   providers: [
     UpstreamPool,
     BalancerService,
-    { provide: BalancingStrategy, useClass: RoundRobinStrategy },
     ActiveHealthChecker,
     { provide: HealthProbe, useClass: HttpHealthProbe },
   ],

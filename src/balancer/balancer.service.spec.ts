@@ -1,9 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BalancerService } from './balancer.service.js';
-import { RoundRobinStrategy } from './strategies/round-robin.strategy.js';
 import { Upstream } from './upstream.js';
 import { UpstreamBreaker } from '../breaker/upstream-breaker.js';
-import type { UpstreamPool } from './upstream-pool.js';
+import { poolOf, serviceOver } from '../../test/support/service-pool.js';
 import { failAttempts } from '../../test/support/breaker.js';
 
 describe(BalancerService.name, () => {
@@ -11,9 +10,19 @@ describe(BalancerService.name, () => {
   let b: Upstream;
   let c: Upstream;
 
-  function balancerOver(...upstreams: Upstream[]): BalancerService {
-    const pool = { upstreams } as unknown as UpstreamPool;
-    return new BalancerService(pool, new RoundRobinStrategy());
+  /** The balancer over one service of these upstreams, its picks made for that service. */
+  type OneServiceBalancer = Pick<BalancerService, 'panicking' | 'onPanicRouted'> & { pick(exclude?: ReadonlySet<Upstream>): Upstream | undefined };
+
+  function balancerOver(...upstreams: Upstream[]): OneServiceBalancer {
+    const service = serviceOver(upstreams);
+    const balancer = new BalancerService(poolOf(service));
+    return {
+      pick: (exclude) => balancer.pick(service, exclude),
+      get panicking() {
+        return balancer.panicking;
+      },
+      onPanicRouted: (listener) => balancer.onPanicRouted(listener),
+    };
   }
 
   beforeEach(() => {
@@ -123,7 +132,7 @@ describe(BalancerService.name, () => {
 
   describe('with real circuit breakers', () => {
     /** Picks an upstream and starts the attempt at it, as ProxyMiddleware does for every request. */
-    function send(balancer: BalancerService): Upstream | undefined {
+    function send(balancer: OneServiceBalancer): Upstream | undefined {
       const upstream = balancer.pick();
       upstream?.breaker.begin();
       return upstream;

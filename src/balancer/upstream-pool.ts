@@ -2,29 +2,137 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 import { CircuitBreakerService } from '../breaker/circuit-breaker.service.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 import { sourceOf } from '../config/parse-gateway-config.js';
+import { ROUTING_CONFIG, type RoutingConfig, type ServiceSpec } from '../config/routing-config.js';
+import { ServicePool } from './service-pool.js';
+import { STRATEGIES } from './strategies/strategies.js';
 import { Upstream } from './upstream.js';
 import { type UpstreamTlsOptions, upstreamTlsOptions } from './upstream-tls.js';
 
-/** Every configured backend, in the order given by --backends. */
+/** Hears backends join and leave; a retired one is heard once its last request has finished. */
+export interface PoolListener {
+  added?(upstream: Upstream): void;
+  /** A new version is in force (backends may have changed service or weight). */
+  applied?(): void;
+  retired?(upstream: Upstream): void;
+}
+
+/** How often a retiring backend is looked at for requests still in flight. */
+const DRAIN_POLL_MS = 100;
+
+/**
+ * Every backend of every service, as the running configuration declares them. A new version is
+ * applied in one synchronous step (`apply`): a backend that stays keeps its Upstream (breaker,
+ * health, connections, counters); a new one is created; one that left is retired: it takes no new
+ * requests at once, the requests it has finish (up to --shutdown-timeout), then its connections
+ * are closed and listeners forget it.
+ */
 @Injectable()
 export class UpstreamPool implements OnModuleDestroy {
-  readonly upstreams: readonly Upstream[];
-  /** How https:// backends are connected to; undefined when none is. */
-  readonly tls: UpstreamTlsOptions | undefined;
+  /** Every backend taking new requests, service by service in configured order. */
+  upstreams: readonly Upstream[] = [];
+  /** How https:// backends are connected to; undefined until one is configured. */
+  tls: UpstreamTlsOptions | undefined;
+  private readonly pools = new Map<string, ServicePool>();
+  private readonly byUrl = new Map<string, Upstream>();
+  private readonly retiring = new Set<Upstream>();
+  private readonly listeners: PoolListener[] = [];
+  private drainTimer: NodeJS.Timeout | undefined;
 
-  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig, breakers: CircuitBreakerService) {
-    this.tls = upstreamTlsOptions(config);
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly breakers: CircuitBreakerService,
+    @Inject(ROUTING_CONFIG) routing: RoutingConfig,
+  ) {
     if (config.upstreamInsecure) {
       new Logger('Upstreams').warn(
         `${sourceOf(config, 'upstreamInsecure')}: backend certificates are NOT verified; anyone between the gateway and its backends can read and change the traffic`,
       );
     }
-    this.upstreams = config.backends.map(
-      (url) => new Upstream(url, breakers.breakerFor(url), config.maxSocketsPerBackend, config.maxInflightPerBackend, this.tls),
-    );
+    this.apply(routing);
+  }
+
+  /** The services, by name, in configured order. */
+  get services(): ReadonlyMap<string, ServicePool> {
+    return this.pools;
+  }
+
+  service(name: string): ServicePool | undefined {
+    return this.pools.get(name);
+  }
+
+  onChange(listener: PoolListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Makes the pool what `routing` declares (see the class comment). Synchronous: no request sees half of it. */
+  apply(routing: RoutingConfig): void {
+    // The one step that can fail (reading --upstream-ca), taken before anything changes.
+    const urls = [...routing.services.values()].flatMap((service) => service.backends.map((backend) => backend.url));
+    if (urls.some((url) => url.startsWith('https:'))) this.tls ??= upstreamTlsOptions(this.config);
+    const kept = new Set<Upstream>();
+    const added: Upstream[] = [];
+    const next = new Map<string, ServicePool>();
+    for (const spec of routing.services.values()) {
+      const pool = this.pools.get(spec.name);
+      const service = pool ?? new ServicePool(spec.name, spec.settings, STRATEGIES[spec.settings.balance]());
+      service.settings = spec.settings;
+      service.upstreams = spec.backends.map(({ url, weight }) => {
+        let upstream = this.byUrl.get(url);
+        if (upstream && !upstream.retired) kept.add(upstream);
+        else {
+          upstream = this.create(url, spec);
+          added.push(upstream);
+        }
+        upstream.service = spec.name;
+        upstream.weight = weight;
+        return upstream;
+      });
+      next.set(spec.name, service);
+    }
+    const left = [...this.byUrl.values()].filter((upstream) => !kept.has(upstream) && !added.includes(upstream));
+    this.pools.clear();
+    for (const [name, service] of next) this.pools.set(name, service);
+    this.upstreams = [...next.values()].flatMap((service) => service.upstreams);
+    for (const upstream of added) this.byUrl.set(upstream.url, upstream);
+    for (const upstream of added) for (const listener of this.listeners) listener.added?.(upstream);
+    for (const upstream of left) this.retire(upstream);
+    for (const listener of this.listeners) listener.applied?.();
   }
 
   onModuleDestroy(): void {
-    for (const upstream of this.upstreams) upstream.close();
+    clearInterval(this.drainTimer);
+    for (const upstream of [...this.byUrl.values(), ...this.retiring]) upstream.close();
+  }
+
+  private create(url: string, spec: ServiceSpec): Upstream {
+    const { settings } = spec;
+    const breaker = this.breakers.breakerFor(url, { failures: settings.breaker.failures, cooldownMs: settings.breaker.cooldownMs });
+    return new Upstream(url, breaker, settings.maxSocketsPerBackend, settings.maxInflightPerBackend, this.tls);
+  }
+
+  /** Out of rotation now; closed once its requests are done, or at --shutdown-timeout. */
+  private retire(upstream: Upstream): void {
+    upstream.retired = true;
+    this.byUrl.delete(upstream.url);
+    this.retiring.add(upstream);
+    upstream.drainDeadline = performance.now() + this.config.shutdownTimeoutMs;
+    this.drainTimer ??= setInterval(() => this.closeDrained(), DRAIN_POLL_MS).unref();
+    this.closeDrained();
+  }
+
+  private closeDrained(): void {
+    const now = performance.now();
+    for (const upstream of this.retiring) {
+      if (upstream.inFlight > 0 && now < upstream.drainDeadline) continue;
+      this.retiring.delete(upstream);
+      upstream.close();
+      // A backend added back meanwhile has a breaker of its own by now.
+      if (!this.byUrl.has(upstream.url)) this.breakers.forget(upstream.url);
+      for (const listener of this.listeners) listener.retired?.(upstream);
+    }
+    if (this.retiring.size === 0) {
+      clearInterval(this.drainTimer);
+      this.drainTimer = undefined;
+    }
   }
 }

@@ -23,13 +23,12 @@ export interface UpstreamTlsOptions {
 }
 
 /**
- * Reads --upstream-ca, --upstream-cert and --upstream-key once per configuration, at start; undefined when no backend
- * is https://. Certificates are verified by default, against the system CAs (as curl and NGINX with
+ * Reads --upstream-ca, --upstream-cert and --upstream-key once per configuration, when the first https:// backend
+ * is configured (at start, or when one is added). Certificates are verified by default, against the system CAs (as curl and NGINX with
  * `proxy_ssl_trusted_certificate` would) plus --upstream-ca. SNI comes from each backend URL's host.
  * @throws ConfigError naming the flag and file
  */
-export const upstreamTlsOptions = oncePerConfig(function readUpstreamTls(config: GatewayConfig): UpstreamTlsOptions | undefined {
-  if (!config.backends.some((url) => url.startsWith('https:'))) return undefined;
+export const upstreamTlsOptions = oncePerConfig(function readUpstreamTls(config: GatewayConfig): UpstreamTlsOptions {
   const ca = [...new Set([...tls.getCACertificates('default'), ...tls.getCACertificates('system')])];
   if (config.upstreamCaPath !== undefined) ca.push(read(config, 'upstreamCaPath').toString());
   const pair =

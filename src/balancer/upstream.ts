@@ -48,6 +48,23 @@ export class Upstream {
   /** Whether `healthy` was last decided by this instance's checks or by another instance's (in a cluster). */
   healthOrigin: StateOrigin = 'local';
 
+  /** The service it belongs to (a backend belongs to one): the `service` label of its metrics. */
+  service = 'default';
+  /** Its share of the service's traffic relative to the others (the config file's `weight`). */
+  weight = 1;
+  /**
+   * Set when it has left the configuration: it takes no new requests, those in flight finish, then
+   * its connections are closed (see UpstreamPool).
+   */
+  retired = false;
+  /** When a retired backend is closed even with requests still in flight (performance.now()). */
+  drainDeadline = 0;
+  /** Tries at it now (UpstreamTries counts them): a retired backend is closed once none is left. */
+  inFlight = 0;
+
+  /** Most connections open to it at once (--max-sockets-per-backend, or its service's). */
+  readonly maxSockets: number;
+
   /** --max-inflight-per-backend, when set: a full backend is not available. */
   readonly cap: InflightCap | undefined;
 
@@ -61,6 +78,7 @@ export class Upstream {
     tls?: UpstreamTlsOptions,
   ) {
     this.cap = maxInflight > 0 ? new InflightCap(maxInflight) : undefined;
+    this.maxSockets = maxSockets;
     this.url = url;
     this.target = new URL(url);
     // A trailing slash makes the prefix join as Go's reverse proxy does: `/api` + `/` -> `/api/`.

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { formatDuration } from '../config/duration.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
-import { type BreakerState, type StateOrigin, UpstreamBreaker } from './upstream-breaker.js';
+import { type BreakerState, type StateOrigin, UpstreamBreaker, type UpstreamBreakerOptions } from './upstream-breaker.js';
 
 export type BreakerStateListener = (backend: string, state: BreakerState, origin: StateOrigin) => void;
 
@@ -19,16 +19,24 @@ export class CircuitBreakerService {
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
 
-  /** The breaker of a backend, created on first use. */
-  breakerFor(backend: string): UpstreamBreaker {
+  /**
+   * The breaker of a backend, created on first use with its service's settings (the flags' by default);
+   * a backend that stays through a configuration change keeps the breaker it has.
+   */
+  breakerFor(backend: string, options: UpstreamBreakerOptions = { failures: this.config.breakerFailures, cooldownMs: this.config.breakerCooldownMs }): UpstreamBreaker {
     let breaker = this.breakers.get(backend);
     if (!breaker) {
-      breaker = new UpstreamBreaker({ failures: this.config.breakerFailures, cooldownMs: this.config.breakerCooldownMs });
+      breaker = new UpstreamBreaker(options);
       breaker.onStateChange((state, origin) => this.announce(backend, state, origin));
       if (this.probesGated) breaker.gateProbes();
       this.breakers.set(backend, breaker);
     }
     return breaker;
+  }
+
+  /** A backend removed from the configuration: its breaker goes with it (one added again starts closed). */
+  forget(backend: string): void {
+    this.breakers.delete(backend);
   }
 
   onStateChange(listener: BreakerStateListener): void {

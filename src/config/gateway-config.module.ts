@@ -2,6 +2,8 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { GATEWAY_CONFIG, type GatewayConfig } from './gateway-config.js';
 import { parseGatewayConfig } from './parse-gateway-config.js';
+import { ROUTING_CONFIG, type RoutingConfig } from './routing-config.js';
+import { routingAtStart } from './routing-at-start.js';
 
 export interface GatewayConfigSource {
   /** Command-line arguments, without node and the script. */
@@ -14,13 +16,15 @@ export interface GatewayConfigSource {
 export interface LoadedGatewayConfig {
   readonly module: DynamicModule;
   readonly config: GatewayConfig;
+  /** The services and routes the gateway starts with: --config's, or the flags' one service. */
+  readonly routing: RoutingConfig;
 }
 
 /** Provides the frozen GatewayConfig under GATEWAY_CONFIG to every module. */
 @Module({})
 export class GatewayConfigModule {
   /**
-   * Reads the flags and the environment once. The environment comes through @nestjs/config: its
+   * Reads the flags and the environment once, then the config file if --config names one. The environment comes through @nestjs/config: its
    * `validate` hook hands over the variables at boot, which is where flags and variables meet.
    * @throws ConfigError (or HelpRequested) before any application exists, so nothing has listened.
    */
@@ -34,13 +38,17 @@ export class GatewayConfigModule {
         return variables;
       },
     });
+    const routing = routingAtStart(config!);
     const module: DynamicModule = {
       module: GatewayConfigModule,
       global: true,
       imports: [environment],
-      providers: [{ provide: GATEWAY_CONFIG, useValue: config }],
-      exports: [GATEWAY_CONFIG],
+      providers: [
+        { provide: GATEWAY_CONFIG, useValue: config },
+        { provide: ROUTING_CONFIG, useValue: routing },
+      ],
+      exports: [GATEWAY_CONFIG, ROUTING_CONFIG],
     };
-    return { module, config: config! };
+    return { module, config: config!, routing };
   }
 }

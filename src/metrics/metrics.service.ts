@@ -15,6 +15,8 @@ export type BackendHealth = 'healthy' | 'unhealthy';
 export interface CompletedRequest {
   /** The backend that answered, or the last one tried; undefined when none was picked. */
   readonly backend: string | undefined;
+  /** The service the request was routed to; undefined when it was not routed. */
+  readonly service: string | undefined;
   readonly method: string;
   /** What the client got: the backend's status, the gateway's own error, or 499 when it left first. */
   readonly status: number;
@@ -57,7 +59,11 @@ export class BackendCounters {
   lastError: string | undefined;
   lastErrorAt = 0;
 
-  constructor(readonly url: string) {}
+  constructor(
+    readonly url: string,
+    /** The service it belongs to: the `service` label of its series. */
+    public service = 'default',
+  ) {}
 }
 
 /**
@@ -92,6 +98,10 @@ export class MetricsService {
   websocketConnections = 0;
   /** Log lines lost to a stdout reader that fell too far behind: the logger keeps the count, GatewayObservers wires it here. */
   logLinesDropped: () => number = () => 0;
+  /** Short hash of the routing configuration in force (see RoutingConfig.hash). */
+  configHash = '';
+  /** Config file reloads (a change or SIGHUP), by result: applied (or unchanged), or refused as invalid. */
+  readonly configReloads = { success: 0, failure: 0 };
   /** With --redis-url: whether Redis answers the rate limiter now, and how many outages it has had. Undefined without. */
   redis: { up: boolean; fallbacks: number } | undefined;
 
@@ -100,13 +110,19 @@ export class MetricsService {
   private readonly tryListeners: CompletedTryListener[] = [];
 
   /** The counters of a backend, created on first use; register backends in their configured order. */
-  backend(url: string): BackendCounters {
+  backend(url: string, service?: string): BackendCounters {
     let counters = this.backends.get(url);
     if (!counters) {
       counters = new BackendCounters(url);
       this.backends.set(url, counters);
     }
+    if (service !== undefined) counters.service = service;
     return counters;
+  }
+
+  /** A backend that left the configuration: it is no longer listed (the gateway's totals keep what it did). */
+  forgetBackend(url: string): void {
+    this.backends.delete(url);
   }
 
   /** Every configured backend's counters, in the configured order. */
@@ -167,8 +183,10 @@ export class MetricsService {
       retries: this.retries,
       panicRouted: this.panicRouted,
       websocketConnections: this.websocketConnections,
-      backends: [...this.backends.values()].map(({ url, requests, responses, errors, inFlight, state, health, breakerOrigin, healthOrigin }) => ({
+      config: { hash: this.configHash, reloads: { ...this.configReloads } },
+      backends: [...this.backends.values()].map(({ url, service, requests, responses, errors, inFlight, state, health, breakerOrigin, healthOrigin }) => ({
         url,
+        service,
         requests,
         responses,
         errors,

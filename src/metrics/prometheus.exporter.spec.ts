@@ -6,7 +6,7 @@ const A = 'http://127.0.0.1:8081';
 const B = 'http://127.0.0.1:8082';
 
 function completed(request: Partial<CompletedRequest>): CompletedRequest {
-  return { backend: A, method: 'GET', status: 200, durationMs: 2, upstreamMs: 1, retries: 0, ...request };
+  return { backend: A, service: 'default', method: 'GET', status: 200, durationMs: 2, upstreamMs: 1, retries: 0, ...request };
 }
 
 /** The sample lines of one metric name (prefix match on `name{` or `name `), as rendered. */
@@ -46,12 +46,35 @@ describe(PrometheusExporter.name, () => {
     metrics.requestCompleted(completed({ backend: B, status: 499, upstreamMs: undefined }));
     metrics.requestCompleted(completed({ backend: undefined, status: 503, upstreamMs: undefined }));
     expect(lines((await exporter.render()).body, 'gateway_requests_total')).toEqual([
-      `gateway_requests_total{backend="${A}",method="GET",status_class="2xx"} 2`,
-      `gateway_requests_total{backend="${A}",method="other",status_class="4xx"} 1`,
-      `gateway_requests_total{backend="${B}",method="GET",status_class="4xx"} 1`,
-      `gateway_requests_total{backend="${B}",method="POST",status_class="5xx"} 1`,
-      'gateway_requests_total{backend="none",method="GET",status_class="5xx"} 1',
+      `gateway_requests_total{service="default",backend="${A}",method="GET",status_class="2xx"} 2`,
+      `gateway_requests_total{service="default",backend="${A}",method="other",status_class="4xx"} 1`,
+      `gateway_requests_total{service="default",backend="${B}",method="GET",status_class="4xx"} 1`,
+      `gateway_requests_total{service="default",backend="${B}",method="POST",status_class="5xx"} 1`,
+      'gateway_requests_total{service="default",backend="none",method="GET",status_class="5xx"} 1',
     ]);
+  });
+
+  it('labels each backend’s series with its service, and a request no backend took with the service it was routed to', async () => {
+    const C = 'http://127.0.0.1:8083';
+    metrics.backend(C, 'users');
+    metrics.breakerChanged(C, 'open');
+    metrics.requestCompleted(completed({ backend: C, service: 'users' }));
+    metrics.requestCompleted(completed({ backend: undefined, service: 'orders', status: 503, upstreamMs: undefined }));
+    const body = (await exporter.render()).body;
+    expect(lines(body, 'gateway_requests_total')).toEqual([
+      `gateway_requests_total{service="users",backend="${C}",method="GET",status_class="2xx"} 1`,
+      'gateway_requests_total{service="orders",backend="none",method="GET",status_class="5xx"} 1',
+    ]);
+    expect(lines(body, 'gateway_backend_breaker_state')).toContain(`gateway_backend_breaker_state{service="users",backend="${C}"} 2`);
+  });
+
+  it('counts config reloads by result and shows the running version’s hash', async () => {
+    metrics.configHash = '0123456789abcdef';
+    metrics.configReloads.success = 2;
+    metrics.configReloads.failure = 1;
+    const body = (await exporter.render()).body;
+    expect(lines(body, 'gateway_config_reloads_total')).toEqual(['gateway_config_reloads_total{result="success"} 2', 'gateway_config_reloads_total{result="failure"} 1']);
+    expect(lines(body, 'gateway_config_info')).toEqual(['gateway_config_info{hash="0123456789abcdef"} 1']);
   });
 
   it('observes every request’s duration, and the upstream duration only of those a backend answered, in seconds', async () => {
@@ -62,8 +85,8 @@ describe(PrometheusExporter.name, () => {
     expect(lines(body, 'gateway_request_duration_seconds_count')).toEqual(['gateway_request_duration_seconds_count 3']);
     expect(lines(body, 'gateway_request_duration_seconds_bucket')).toContain('gateway_request_duration_seconds_bucket{le="0.001"} 1');
     expect(lines(body, 'gateway_request_duration_seconds_bucket')).toContain('gateway_request_duration_seconds_bucket{le="0.005"} 2');
-    expect(lines(body, 'gateway_upstream_duration_seconds_count')).toEqual([`gateway_upstream_duration_seconds_count{backend="${A}"} 1`]);
-    expect(lines(body, 'gateway_upstream_duration_seconds_sum')).toEqual([`gateway_upstream_duration_seconds_sum{backend="${A}"} 0.002`]);
+    expect(lines(body, 'gateway_upstream_duration_seconds_count')).toEqual([`gateway_upstream_duration_seconds_count{service="default",backend="${A}"} 1`]);
+    expect(lines(body, 'gateway_upstream_duration_seconds_sum')).toEqual([`gateway_upstream_duration_seconds_sum{service="default",backend="${A}"} 0.002`]);
   });
 
   it('publishes MetricsService’s own counters as they are when scraped, not counted a second time', async () => {
@@ -92,24 +115,24 @@ describe(PrometheusExporter.name, () => {
     metrics.breakerChanged(B, 'open');
     const { body } = await exporter.render();
     expect(lines(body, 'gateway_backend_breaker_state')).toEqual([
-      `gateway_backend_breaker_state{backend="${A}"} 1`,
-      `gateway_backend_breaker_state{backend="${B}"} 2`,
+      `gateway_backend_breaker_state{service="default",backend="${A}"} 1`,
+      `gateway_backend_breaker_state{service="default",backend="${B}"} 2`,
     ]);
     expect(lines(body, 'gateway_backend_breaker_transitions_total')).toEqual([
-      `gateway_backend_breaker_transitions_total{backend="${A}",to="closed"} 0`,
-      `gateway_backend_breaker_transitions_total{backend="${A}",to="half-open"} 1`,
-      `gateway_backend_breaker_transitions_total{backend="${A}",to="open"} 1`,
-      `gateway_backend_breaker_transitions_total{backend="${B}",to="closed"} 0`,
-      `gateway_backend_breaker_transitions_total{backend="${B}",to="half-open"} 1`,
-      `gateway_backend_breaker_transitions_total{backend="${B}",to="open"} 2`,
+      `gateway_backend_breaker_transitions_total{service="default",backend="${A}",to="closed"} 0`,
+      `gateway_backend_breaker_transitions_total{service="default",backend="${A}",to="half-open"} 1`,
+      `gateway_backend_breaker_transitions_total{service="default",backend="${A}",to="open"} 1`,
+      `gateway_backend_breaker_transitions_total{service="default",backend="${B}",to="closed"} 0`,
+      `gateway_backend_breaker_transitions_total{service="default",backend="${B}",to="half-open"} 1`,
+      `gateway_backend_breaker_transitions_total{service="default",backend="${B}",to="open"} 2`,
     ]);
   });
 
   it('shows each backend’s active health as 1 healthy, 0 unhealthy', async () => {
     metrics.backend(B).health = 'unhealthy';
     expect(lines((await exporter.render()).body, 'gateway_backend_healthy')).toEqual([
-      `gateway_backend_healthy{backend="${A}"} 1`,
-      `gateway_backend_healthy{backend="${B}"} 0`,
+      `gateway_backend_healthy{service="default",backend="${A}"} 1`,
+      `gateway_backend_healthy{service="default",backend="${B}"} 0`,
     ]);
   });
 

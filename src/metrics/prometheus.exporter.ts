@@ -24,7 +24,10 @@ class BackendSeries {
   readonly requests = new Float64Array(METHOD_LABELS.length * STATUS_CLASS_LABELS.length);
   readonly upstreamDuration = new DurationHistogram(DURATION_BUCKETS_SECONDS);
 
-  constructor(readonly backend: string) {}
+  constructor(
+    readonly backend: string,
+    readonly service: string,
+  ) {}
 }
 
 /**
@@ -78,7 +81,7 @@ export class PrometheusExporter {
 
   /** Once per proxied request: a few array cells, no allocation past a backend's first request. */
   private readonly record = (request: CompletedRequest): void => {
-    const series = this.seriesOf(request.backend ?? NO_BACKEND_LABEL);
+    const series = request.backend === undefined ? this.noBackendSeriesOf(request.service ?? NO_BACKEND_LABEL) : this.seriesOf(request.backend);
     series.requests[methodIndex(request.method) * STATUS_CLASS_LABELS.length + statusClassIndex(request.status)]++;
     this.requestDuration.observe(request.durationMs / 1000);
     if (request.upstreamMs !== undefined) series.upstreamDuration.observe(request.upstreamMs / 1000);
@@ -87,8 +90,19 @@ export class PrometheusExporter {
   private seriesOf(backend: string): BackendSeries {
     let series = this.series.get(backend);
     if (!series) {
-      series = new BackendSeries(backend);
+      series = new BackendSeries(backend, this.metrics.backend(backend).service);
       this.series.set(backend, series);
+    }
+    return series;
+  }
+
+  /** Requests of a service no backend was picked for (`backend="none"`), one series per service. */
+  private noBackendSeriesOf(service: string): BackendSeries {
+    const key = `\0${service}`;
+    let series = this.series.get(key);
+    if (!series) {
+      series = new BackendSeries(NO_BACKEND_LABEL, service);
+      this.series.set(key, series);
     }
     return series;
   }
@@ -98,17 +112,17 @@ export class PrometheusExporter {
     new Counter({
       name: 'gateway_requests_total',
       help: 'Proxied requests by the backend that answered or was tried last ("none" when no backend was available), method ("other" beyond the common ones) and class of the status the client got (499 when it left first).',
-      labelNames: ['backend', 'method', 'status_class'] as const,
+      labelNames: ['service', 'backend', 'method', 'status_class'] as const,
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const { backend, requests: counts } of series.values()) {
+        for (const { service, backend, requests: counts } of series.values()) {
           counts.forEach((count, cell) => {
             // Only combinations seen so far: 48 series per backend, mostly zeros, would be noise.
             if (count === 0) return;
             const method = METHOD_LABELS[Math.floor(cell / STATUS_CLASS_LABELS.length)];
             const statusClass = STATUS_CLASS_LABELS[cell % STATUS_CLASS_LABELS.length];
-            this.inc({ backend, method, status_class: statusClass }, count);
+            this.inc({ service, backend, method, status_class: statusClass }, count);
           });
         }
       },
@@ -126,14 +140,14 @@ export class PrometheusExporter {
       {
         name: 'gateway_upstream_duration_seconds',
         help: 'Time from sending the last try of a request to the end of the backend response, for requests a backend answered, in seconds.',
-        labelNames: ['backend'] as const,
+        labelNames: ['service', 'backend'] as const,
         registers: [this.registry],
       },
       DURATION_BUCKETS_SECONDS,
       () =>
         [...series.values()]
           .filter(({ upstreamDuration }) => upstreamDuration.count > 0)
-          .map(({ backend, upstreamDuration }) => ({ labels: { backend }, histogram: upstreamDuration })),
+          .map(({ service, backend, upstreamDuration }) => ({ labels: { service, backend }, histogram: upstreamDuration })),
     );
   }
 
@@ -145,13 +159,13 @@ export class PrometheusExporter {
     new Gauge({
       name: 'gateway_backend_state_from_cluster',
       help: 'Whether a backend\'s current breaker state or health verdict was decided by another instance of the cluster (1) or by this one (0).',
-      labelNames: ['backend', 'signal'] as const,
+      labelNames: ['service', 'backend', 'signal'] as const,
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const { url, breakerOrigin, healthOrigin } of metrics.allBackends()) {
-          this.set({ backend: url, signal: 'breaker' }, breakerOrigin === 'cluster' ? 1 : 0);
-          this.set({ backend: url, signal: 'health' }, healthOrigin === 'cluster' ? 1 : 0);
+        for (const { service, url, breakerOrigin, healthOrigin } of metrics.allBackends()) {
+          this.set({ service, backend: url, signal: 'breaker' }, breakerOrigin === 'cluster' ? 1 : 0);
+          this.set({ service, backend: url, signal: 'health' }, healthOrigin === 'cluster' ? 1 : 0);
         }
       },
     });
@@ -204,6 +218,29 @@ export class PrometheusExporter {
       'Log lines dropped because the reader of stdout fell more than 16 MiB behind (the gateway never waits for it).',
       () => metrics.logLinesDropped(),
     );
+    new Counter({
+      name: 'gateway_config_reloads_total',
+      help: 'Config file reloads (it changed, or SIGHUP), by result: success (applied, or unchanged) or failure (invalid: refused, the running version stays).',
+      labelNames: ['result'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc({ result: 'success' }, metrics.configReloads.success);
+        this.inc({ result: 'failure' }, metrics.configReloads.failure);
+      },
+    });
+    new Gauge({
+      name: 'gateway_config_info',
+      help: 'Always 1: the hash of the routing configuration in force (also on /status), to tell which instances run which version.',
+      labelNames: ['hash'] as const,
+      registers: [this.registry],
+      // With --workers: one series per version the workers run, 1 each.
+      aggregator: 'max',
+      collect() {
+        this.reset();
+        this.set({ hash: metrics.configHash }, 1);
+      },
+    });
     this.mirrorTotal('gateway_rate_limited_total', 'Requests refused with 429 Too Many Requests by the rate limiter.', () => metrics.rateLimited);
   }
 
@@ -225,37 +262,37 @@ export class PrometheusExporter {
     new Gauge({
       name: 'gateway_backend_breaker_state',
       help: 'Circuit breaker of each backend: 0 closed, 1 half-open (one probe let through), 2 open (out of rotation).',
-      labelNames: ['backend'] as const,
+      labelNames: ['service', 'backend'] as const,
       registers: [this.registry],
       // With --workers: the worst state any worker's breaker is in (a sum of states would mean nothing).
       aggregator: 'max',
       collect() {
         this.reset();
-        for (const { url, state } of metrics.allBackends()) this.set({ backend: url }, breakerStateValue(state));
+        for (const { service, url, state } of metrics.allBackends()) this.set({ service, backend: url }, breakerStateValue(state));
       },
     });
     new Counter({
       name: 'gateway_backend_breaker_transitions_total',
       help: 'Circuit breaker state changes of each backend, by the state entered.',
-      labelNames: ['backend', 'to'] as const,
+      labelNames: ['service', 'backend', 'to'] as const,
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const { url, transitions } of metrics.allBackends()) {
-          for (const to of BREAKER_STATES) this.inc({ backend: url, to }, transitions[to]);
+        for (const { service, url, transitions } of metrics.allBackends()) {
+          for (const to of BREAKER_STATES) this.inc({ service, backend: url, to }, transitions[to]);
         }
       },
     });
     new Gauge({
       name: 'gateway_backend_healthy',
       help: 'Active health checks of each backend: 1 healthy (or checks off), 0 taken out of rotation by failed checks.',
-      labelNames: ['backend'] as const,
+      labelNames: ['service', 'backend'] as const,
       registers: [this.registry],
       // With --workers: 0 when any worker's checks took it out.
       aggregator: 'min',
       collect() {
         this.reset();
-        for (const { url, health } of metrics.allBackends()) this.set({ backend: url }, healthValue(health));
+        for (const { service, url, health } of metrics.allBackends()) this.set({ service, backend: url }, healthValue(health));
       },
     });
   }

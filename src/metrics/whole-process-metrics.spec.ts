@@ -12,9 +12,10 @@ const worker = (requests: number, state: 'closed' | 'open' | 'half-open', health
   retries: 1,
   websocketConnections: 1,
   panicRouted: 0,
+  config: { hash: 'abc', reloads: { success: 0, failure: 0 } },
   backends: [
-    { url: 'http://a', requests, responses: requests, errors: 0, inFlight: 0, state: 'closed', health: 'healthy', breakerOrigin: 'local', healthOrigin: 'local' },
-    { url: 'http://b', requests: 1, responses: 0, errors: 1, inFlight: 0, state, health, breakerOrigin: origin, healthOrigin: origin },
+    { url: 'http://a', service: 'default', requests, responses: requests, errors: 0, inFlight: 0, state: 'closed', health: 'healthy', breakerOrigin: 'local', healthOrigin: 'local' },
+    { url: 'http://b', service: 'default', requests: 1, responses: 0, errors: 1, inFlight: 0, state, health, breakerOrigin: origin, healthOrigin: origin },
   ],
 });
 

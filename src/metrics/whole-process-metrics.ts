@@ -43,7 +43,7 @@ const STATE_ORDER: readonly BackendState[] = ['closed', 'half-open', 'open'];
  * (the answering worker puts its own first).
  */
 export function sumMetricsSnapshots(snapshots: readonly MetricsSnapshot[]): MetricsSnapshot {
-  type Merged = { url: string; requests: number; responses: number; errors: number; inFlight: number; state: BackendState; health: BackendHealth; breakerOrigin: StateOrigin; healthOrigin: StateOrigin };
+  type Merged = { url: string; service: string; requests: number; responses: number; errors: number; inFlight: number; state: BackendState; health: BackendHealth; breakerOrigin: StateOrigin; healthOrigin: StateOrigin };
   const backends = new Map<string, Merged>();
   const total = { requests: 0, responses: 0, errors: 0, aborted: 0, inFlight: 0, rateLimited: 0, retries: 0, panicRouted: 0, websocketConnections: 0 };
   for (const snapshot of snapshots) {
@@ -64,5 +64,6 @@ export function sumMetricsSnapshots(snapshots: readonly MetricsSnapshot[]): Metr
       if (backend.healthOrigin === 'cluster') merged.healthOrigin = 'cluster';
     }
   }
-  return { instance: snapshots[0].instance, ...total, backends: [...backends.values()] };
+  // Each worker applies configuration versions itself; the answering worker's is the one shown.
+  return { instance: snapshots[0].instance, ...total, config: snapshots[0].config, backends: [...backends.values()] };
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { ServicePool } from '../balancer/service-pool.js';
 import type { Upstream } from '../balancer/upstream.js';
 import type { BreakerAttempt } from '../breaker/upstream-breaker.js';
 import type { BackendCounters } from '../metrics/metrics.service.js';
@@ -48,6 +49,10 @@ export interface TryOutcome {
 export class Exchange {
   readonly startedAt = performance.now();
   phase: ExchangePhase = 'receiving';
+  /** The service its route names; undefined until routed (and for a request no route matched). */
+  service: ServicePool | undefined;
+  /** The request target to send: the client's, or with the route's prefix stripped. */
+  target = '/';
   upstream: Upstream | undefined;
   backend: BackendCounters | undefined;
   /** The current try's report to its backend's breaker; undefined once the try has ended. */

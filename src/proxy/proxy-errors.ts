@@ -10,6 +10,7 @@ import {
   ServiceUnavailableException,
   UnauthorizedException,
   UnsupportedMediaTypeException,
+  NotFoundException,
 } from '@nestjs/common';
 import { formatDuration } from '../config/duration.js';
 
@@ -172,6 +173,14 @@ export class NoUpstreamAvailableError extends ServiceUnavailableException {
   constructor() {
     super('No backend available');
     this.name = 'NoUpstreamAvailableError';
+  }
+}
+
+/** No route of the configuration matches the request (host, path prefix, methods, headers). */
+export class NoRouteError extends NotFoundException {
+  constructor() {
+    super('No route matches this request');
+    this.name = 'NoRouteError';
   }
 }
 

@@ -4,9 +4,10 @@ import type { HttpException } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { failAttempts } from '../../test/support/breaker.js';
 import { BalancerService } from '../balancer/balancer.service.js';
-import { RoundRobinStrategy } from '../balancer/strategies/round-robin.strategy.js';
 import { Upstream } from '../balancer/upstream.js';
-import type { UpstreamPool } from '../balancer/upstream-pool.js';
+import { poolOf, serviceOver } from '../../test/support/service-pool.js';
+import { routingFromFlags } from '../config/config-file.js';
+import { Router } from '../routing/router.js';
 import { UpstreamBreaker } from '../breaker/upstream-breaker.js';
 import { parseGatewayConfig } from '../config/parse-gateway-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -106,13 +107,14 @@ describe(ProxyMiddleware.name, () => {
 
   function middleware(...flags: string[]): ProxyMiddleware {
     const config = parseGatewayConfig([`--backends=${A},${B}`, ...flags], {});
-    const pool = { upstreams: [a, b] } as unknown as UpstreamPool;
-    balancer = new BalancerService(pool, new RoundRobinStrategy());
+    const routing = routingFromFlags(config);
+    const pool = poolOf(serviceOver([a, b], flags));
+    balancer = new BalancerService(pool);
     balancer.onPanicRouted(() => metrics.panicRouted++);
     const recorder = new RequestRecorder(metrics, { recordProxied() {} } as unknown as AccessLog);
     const tries = new UpstreamTries(recorder, metrics, pool, config);
     const writer = new ResponseWriter(new SecurityHeaders(config));
-    return new ProxyMiddleware(balancer, tries, writer, recorder, transport, config, new ClientCertificates(config));
+    return new ProxyMiddleware(balancer, tries, writer, recorder, transport, config, new ClientCertificates(config), new Router(routing, pool));
   }
 
   /** Sends one request through the middleware; the test then answers its tries. */

@@ -8,7 +8,8 @@ import type { Upstream } from '../balancer/upstream.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 import { attachExchange, Exchange, exchangeOf, type Next } from './exchange.js';
 import { keepResponse } from './kept-response.js';
-import { BodyTooLargeError, NoUpstreamAvailableError, toHttpException } from './proxy-errors.js';
+import { BodyTooLargeError, NoRouteError, NoUpstreamAvailableError, toHttpException } from './proxy-errors.js';
+import { Router } from '../routing/router.js';
 import { ABANDONED, DELIVERED, RequestRecorder } from './record/request-recorder.js';
 import { identify, type IdentityOptions } from './request-identity.js';
 import { ResponseWriter } from './response-writer.js';
@@ -33,10 +34,8 @@ import { TrustedPeers } from './edge/trusted-peers.js';
 @Injectable()
 export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerResponse>, TransportEvents, RetryTarget {
   private readonly trustedPeers: TrustedPeers;
-  private readonly retries: number;
   private readonly retryBufferBytes: number;
   private readonly maxBodyBytes: number;
-  private readonly breakerStatuses: ReadonlySet<number>;
   private readonly retryLoop: RetryLoop;
   private readonly identityOptions: IdentityOptions;
 
@@ -48,12 +47,11 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
     @Inject(UpstreamTransport) private readonly transport: UpstreamTransport,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
     private readonly clientCertificates: ClientCertificates,
+    private readonly router: Router,
   ) {
     this.trustedPeers = new TrustedPeers(config.trustProxy);
-    this.retries = config.retries;
     this.retryBufferBytes = config.retryBufferBytes;
     this.maxBodyBytes = config.maxBodyBytes;
-    this.breakerStatuses = config.breakerStatuses;
     this.retryLoop = new RetryLoop(config, new RetryBudget(), this);
     this.identityOptions = { requestIds: config.requestIds, traceContext: config.traceContext };
     transport.reportTo(this);
@@ -67,12 +65,17 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
     this.recorder.requestStarted();
     this.retryLoop.requestArrived();
     res.on('close', this.settleOnClose);
-    const upstream = this.balancer.pick();
+    // The dispatcher has matched it already (a 404 never gets here); a middleware mounted on its own matches here.
+    const routed = this.router.route(req);
+    if (!routed) return this.fail(exchange, new NoRouteError());
+    const service = (exchange.service = routed.service);
+    exchange.target = routed.path;
+    const upstream = this.balancer.pick(service);
     if (!upstream) return this.fail(exchange, new NoUpstreamAvailableError());
     this.prepareHeaders(req);
     if (exchange.bodiless) {
       this.forward(exchange, upstream);
-    } else if (this.retries === 0) {
+    } else if (service.settings.retries === 0) {
       exchange.body = { replay: 'streamed', stream: this.bodyOf(exchange) };
       this.forward(exchange, upstream);
     } else {
@@ -133,7 +136,7 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
       response.body.destroy(); // the client was answered already (400, 408, 413)
       return;
     }
-    const breakerFailure = this.breakerStatuses.has(response.status) ? new BackendStatusFailure(response.status) : undefined;
+    const breakerFailure = exchange.service!.settings.breaker.statuses.has(response.status) ? new BackendStatusFailure(response.status) : undefined;
     if (RETRIED_STATUSES.has(response.status) && !exchange.res.destroyed && this.retryLoop.mayRetry(exchange, 'status')) {
       void this.keepThenRetry(exchange, response, breakerFailure);
     } else {
@@ -162,7 +165,8 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
   /** After the backoff: one more try, on a backend not tried yet when there is one. */
   tryAgain(exchange: Exchange): void {
     (exchange.tried ??= new Set()).add(exchange.upstream!);
-    const upstream = this.balancer.pick(exchange.tried) ?? this.balancer.pick();
+    const service = exchange.service!;
+    const upstream = this.balancer.pick(service, exchange.tried) ?? this.balancer.pick(service);
     // None: every backend is at its cap now, so answer with what the tries met.
     if (!upstream) return this.fail(exchange, exchange.lastError);
     exchange.retries++;

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
+import { RoutingModule } from '../routing/routing.module.js';
 import { BalancerModule } from '../balancer/balancer.module.js';
 import { ClusterHeartbeat } from '../cluster/cluster-heartbeat.js';
 import { ClusterModule } from '../cluster/cluster.module.js';
@@ -32,6 +33,7 @@ import { WebSocketTunnels } from './transport/websocket-tunnels.js';
 @Module({
   imports: [
     BalancerModule,
+    RoutingModule,
     MetricsModule,
     LifecycleModule,
     LoggingModule,

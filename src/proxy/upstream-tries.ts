@@ -19,26 +19,47 @@ export class UpstreamTries {
 
   constructor(
     private readonly recorder: RequestRecorder,
-    metrics: MetricsService,
+    private readonly metrics: MetricsService,
     pool: UpstreamPool,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
     this.writeTimeoutMs = config.writeTimeoutMs;
     this.tryTimeoutMs = config.tryTimeoutMs ?? config.writeTimeoutMs;
     // Registered now, in the configured order, so /metrics lists every backend from the start.
-    for (const upstream of pool.upstreams) this.countersOf.set(upstream, metrics.backend(upstream.url));
+    for (const upstream of pool.upstreams) this.register(upstream);
+    pool.onChange({
+      added: (upstream) => this.register(upstream),
+      // A backend may have moved to another service: its label follows.
+      applied: () => {
+        for (const [upstream, counters] of this.countersOf) counters.service = upstream.service;
+      },
+      retired: (upstream) => {
+        this.countersOf.delete(upstream);
+        metrics.forgetBackend(upstream.url);
+      },
+    });
+  }
+
+  private register(upstream: Upstream): BackendCounters {
+    const counters = this.metrics.backend(upstream.url, upstream.service);
+    this.countersOf.set(upstream, counters);
+    return counters;
   }
 
   /** Starts a try at `upstream`; the transport sends it next. */
   start(exchange: Exchange, upstream: Upstream): void {
     exchange.phase = 'trying';
     exchange.upstream = upstream;
-    exchange.backend = this.countersOf.get(upstream)!;
+    exchange.backend = this.countersOf.get(upstream) ?? this.register(upstream);
+    upstream.inFlight++;
     exchange.attempt = upstream.breaker.begin();
     exchange.releaseSlot = upstream.cap?.occupy();
     exchange.tryStartedAt = performance.now();
-    const left = this.writeTimeoutMs - exchange.triedMs;
-    exchange.tryTimeoutMs = this.writeTimeoutMs > 0 ? Math.min(this.tryTimeoutMs, left) : this.tryTimeoutMs;
+    const settings = exchange.service?.settings;
+    const writeTimeoutMs = settings?.writeTimeoutMs ?? this.writeTimeoutMs;
+    const tryTimeoutMs = settings ? (settings.tryTimeoutMs ?? settings.writeTimeoutMs) : this.tryTimeoutMs;
+    const left = writeTimeoutMs - exchange.triedMs;
+    exchange.tryTimeoutMs = writeTimeoutMs > 0 ? Math.min(tryTimeoutMs, left) : tryTimeoutMs;
     this.recorder.tryStarted(exchange);
   }
 
@@ -47,6 +68,7 @@ export class UpstreamTries {
     const attempt = exchange.attempt;
     if (!attempt) return;
     exchange.attempt = undefined;
+    exchange.upstream!.inFlight--;
     exchange.releaseSlot?.();
     exchange.releaseSlot = undefined;
     if (end.kind === 'failed') attempt.fail(end.error);

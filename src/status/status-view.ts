@@ -35,6 +35,8 @@ export interface BackendError {
 
 export interface BackendStatus {
   readonly url: string;
+  /** The service it belongs to. */
+  readonly service: string;
   readonly availability: BackendAvailability;
   readonly breaker: BackendState;
   readonly health: BackendHealth;
@@ -85,12 +87,32 @@ export interface ClusterStatus {
 }
 
 /** What `GET /status?format=json` answers, and what the page shows. */
+/** One route of the running configuration, as the file declares it (`null`: no condition). */
+export interface RouteStatus {
+  readonly host: string | null;
+  readonly pathPrefix: string;
+  readonly methods: readonly string[] | null;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly service: string;
+  readonly stripPrefix: boolean;
+  readonly rateLimit: number | null;
+}
+
+/** The routing configuration in force: its version, its services and its routes in the order they are tried. */
+export interface RoutingStatus {
+  /** Short hash of the configuration (also `gateway_config_info{hash}` on /metrics). */
+  readonly hash: string;
+  readonly services: readonly { readonly name: string; readonly balance: string; readonly backends: number }[];
+  readonly routes: readonly RouteStatus[];
+}
+
 export interface StatusView {
   /** ISO 8601; the page measures every age and duration up to this moment. */
   readonly generatedAt: string;
   readonly windowSeconds: number;
   readonly gateway: GatewayStatus;
   readonly backends: readonly BackendStatus[];
+  readonly routing: RoutingStatus;
   /** Null when the gateway is alone (no --redis-url). */
   readonly cluster: ClusterStatus | null;
 }

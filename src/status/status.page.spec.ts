@@ -9,6 +9,7 @@ const quietMinute: RecentSummary = { requestsPerSecond: 0, errorsPerSecond: 0, e
 
 function backend(overrides: Partial<BackendStatus> & Pick<BackendStatus, 'url'>): BackendStatus {
   return {
+    service: 'default',
     availability: 'up',
     breaker: 'closed',
     health: 'healthy',
@@ -36,6 +37,7 @@ function view(backends: BackendStatus[], panicRouting = false): StatusView {
       lastMinute: { requestsPerSecond: 20_575.4, errorsPerSecond: 0.5, errorRatio: 0.5 / 20_575.4, latencyMs: { p50: 1.234, p90: 12.34, p99: 1234 } },
     },
     backends,
+    routing: { hash: '0123456789abcdef', services: [{ name: 'default', balance: 'round-robin', backends: backends.length }], routes: [] },
   };
 }
 
@@ -55,21 +57,21 @@ describe(renderStatusPage.name, () => {
   it('labels a backend whose breaker is open as down, in words', () => {
     const html = renderStatusPage(view([backend({ url: 'http://a:1', availability: 'down', breaker: 'open' })]));
     const row = rowOf(html, 'http://a:1');
-    expect(wordsOf(row)).toMatch(/^http:\/\/a:1 down open healthy /);
+    expect(wordsOf(row)).toMatch(/^default http:\/\/a:1 down open healthy /);
     expect(row).toContain('<tr class="down"');
   });
 
   it('labels a backend that fails its health checks as down, in words', () => {
     const html = renderStatusPage(view([backend({ url: 'http://a:1', availability: 'down', health: 'unhealthy' })]));
-    expect(wordsOf(rowOf(html, 'http://a:1'))).toMatch(/^http:\/\/a:1 down closed unhealthy /);
+    expect(wordsOf(rowOf(html, 'http://a:1'))).toMatch(/^default http:\/\/a:1 down closed unhealthy /);
   });
 
   it('labels a healthy backend up and a half-open one probing', () => {
     const html = renderStatusPage(
       view([backend({ url: 'http://a:1' }), backend({ url: 'http://b:2', availability: 'probing', breaker: 'half-open' })]),
     );
-    expect(wordsOf(rowOf(html, 'http://a:1'))).toMatch(/^http:\/\/a:1 up closed healthy /);
-    expect(wordsOf(rowOf(html, 'http://b:2'))).toMatch(/^http:\/\/b:2 probing half-open healthy /);
+    expect(wordsOf(rowOf(html, 'http://a:1'))).toMatch(/^default http:\/\/a:1 up closed healthy /);
+    expect(wordsOf(rowOf(html, 'http://b:2'))).toMatch(/^default http:\/\/b:2 probing half-open healthy /);
     expect(html).not.toMatch(/>down</);
   });
 
@@ -88,14 +90,14 @@ describe(renderStatusPage.name, () => {
   it('shows the last minute per backend: rates, error share and latency percentiles', () => {
     const lastMinute: RecentSummary = { requestsPerSecond: 150.4, errorsPerSecond: 15.04, errorRatio: 0.1, latencyMs: { p50: 2.5, p90: 48.25, p99: 2500 } };
     const html = renderStatusPage(view([backend({ url: 'http://a:1', inFlight: 7, lastMinute, totals: { requests: 9000, responses: 8000, errors: 1000 } })]));
-    expect(wordsOf(rowOf(html, 'http://a:1'))).toBe('http://a:1 up closed healthy 1m 5s since 05:28:55 UTC 7 150 15.0 10.0 % 2.50 ms 48.3 ms 2.50 s 9,000 1,000 –');
+    expect(wordsOf(rowOf(html, 'http://a:1'))).toBe('default http://a:1 up closed healthy 1m 5s since 05:28:55 UTC 7 150 15.0 10.0 % 2.50 ms 48.3 ms 2.50 s 9,000 1,000 –');
     // One request in ten failing is worth the colour.
     expect(rowOf(html, 'http://a:1')).toContain('<td class="bad">10.0 %</td>');
   });
 
   it('shows a dash for percentiles of a minute with no requests', () => {
     const html = renderStatusPage(view([backend({ url: 'http://a:1' })]));
-    expect(wordsOf(rowOf(html, 'http://a:1'))).toBe('http://a:1 up closed healthy 1m 5s since 05:28:55 UTC 0 0 0 0 % – – – 0 0 –');
+    expect(wordsOf(rowOf(html, 'http://a:1'))).toBe('default http://a:1 up closed healthy 1m 5s since 05:28:55 UTC 0 0 0 0 % – – – 0 0 –');
   });
 
   it('shows how long a down backend has been down, and the last error it gave with when', () => {
@@ -103,7 +105,7 @@ describe(renderStatusPage.name, () => {
     const html = renderStatusPage(
       view([backend({ url: 'http://a:1', availability: 'down', breaker: 'open', since, lastError: { reason: 'ECONNREFUSED', at: since }, totals: { requests: 3, responses: 0, errors: 3 } })]),
     );
-    expect(wordsOf(rowOf(html, 'http://a:1'))).toBe('http://a:1 down open healthy 3m 20s since 05:26:40 UTC 0 0 0 0 % – – – 3 3 ECONNREFUSED 3m 20s ago, 05:26:40 UTC');
+    expect(wordsOf(rowOf(html, 'http://a:1'))).toBe('default http://a:1 down open healthy 3m 20s since 05:26:40 UTC 0 0 0 0 % – – – 3 3 ECONNREFUSED 3m 20s ago, 05:26:40 UTC');
   });
 
   it('shows a panic notice while every backend is down, and an empty place for it otherwise', () => {

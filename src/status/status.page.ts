@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { escapeHtml, RENDER_SOURCE, renderBackendHeader, renderBackendRows, renderCluster, renderGatewayTiles, renderPanicNotice } from './status.render.js';
+import { escapeHtml, RENDER_SOURCE, renderBackendHeader, renderBackendRows, renderCluster, renderGatewayTiles, renderPanicNotice, renderRoutes } from './status.render.js';
 import type { StatusView } from './status-view.js';
 
 /** How often the page asks for fresh numbers. */
@@ -46,6 +46,7 @@ function render(view) {
   document.getElementById('panic-notice').innerHTML = renderPanicNotice(view);
   document.getElementById('gateway-tiles').innerHTML = renderGatewayTiles(view);
   document.getElementById('backend-rows').innerHTML = renderBackendRows(view);
+  document.getElementById('routes').innerHTML = renderRoutes(view);
   document.getElementById('cluster').innerHTML = renderCluster(view);
   // In UTC like every clock time on the page (the first view comes from the server, which cannot know the reader's zone).
   shownAt = formatClock(Date.parse(view.generatedAt), Date.parse(view.generatedAt));
@@ -112,6 +113,7 @@ export function renderStatusPage(view: StatusView): string {
 ${renderBackendRows(view)}
 </tbody>
 </table>
+<div id="routes">${renderRoutes(view)}</div>
 <div id="cluster">${renderCluster(view)}</div>
 <script>${SCRIPT}</script>
 </body>

@@ -14,6 +14,7 @@ import {
   renderCluster,
   renderGatewayTiles,
   renderPanicNotice,
+  renderRoutes,
 } from './status.render.js';
 import type { StatusView } from './status-view.js';
 
@@ -35,6 +36,7 @@ const view: StatusView = {
   backends: [
     {
       url: `http://a/"><img src=x onerror=alert(1)>`,
+      service: 'users',
       availability: 'down',
       breaker: 'open',
       health: 'healthy',
@@ -48,6 +50,7 @@ const view: StatusView = {
     },
     {
       url: 'http://b:2',
+      service: 'users',
       availability: 'up',
       breaker: 'closed',
       health: 'healthy',
@@ -61,6 +64,14 @@ const view: StatusView = {
       lastMinute: { requestsPerSecond: 205.75, errorsPerSecond: 0.75, errorRatio: 0.75 / 205.75, latencyMs: { p50: 1.5, p90: 3.25, p99: 40 } },
     },
   ],
+  routing: {
+    hash: '0123456789abcdef',
+    services: [{ name: 'users', balance: 'round-robin', backends: 2 }],
+    routes: [
+      { host: 'api.example.com', pathPrefix: '/users', methods: ['GET', 'POST'], headers: { 'x-version': '<2>' }, service: 'users', stripPrefix: true, rateLimit: 50 },
+      { host: null, pathPrefix: '/', methods: null, headers: {}, service: 'users', stripPrefix: false, rateLimit: null },
+    ],
+  },
 };
 
 const clustered: StatusView = {
@@ -238,5 +249,12 @@ describe('number formats', () => {
 
   it('groups thousands with commas', () => {
     expect([0, 999, 1000, 1234567].map(formatCount)).toEqual(['0', '999', '1,000', '1,234,567']);
+  });
+
+  it('lists the routes in the order they are tried, with the configuration version, escaping what the file says', () => {
+    const html = renderRoutes(view);
+    expect(html).toContain('configuration 0123456789abcdef; 1 services');
+    expect(html).toContain('<td>api.example.com</td><td class="url">/users</td><td>GET, POST</td><td>x-version: &lt;2&gt;</td><td class="service">users</td><td>yes</td><td>50</td>');
+    expect(html).toContain('<td><small>any</small></td><td class="url">/</td><td><small>any</small></td><td><small>none</small></td><td class="service">users</td><td>no</td><td><small>--rate-limit</small></td>');
   });
 });

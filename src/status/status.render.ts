@@ -92,6 +92,7 @@ export function renderGatewayTiles(view: StatusView): string {
 /** The backend table's header row; its columns match renderBackendRow's cells. */
 export function renderBackendHeader(): string {
   const columns: [label: string, title: string][] = [
+    ['Service', 'The service the backend belongs to'],
     ['Backend', 'The backend URL as configured'],
     ['Status', 'down: its breaker is open or its health checks fail; probing: one request is testing it; up: takes traffic'],
     ['Breaker', 'Circuit breaker: closed (normal), open (skipped), half-open (one probe at a time)'],
@@ -125,7 +126,7 @@ export function renderBackendRow(backend: BackendStatus, nowMs: number): string 
   const errorRatioClass = lastMinute.errorRatio >= 0.05 ? ' class="bad"' : '';
   return (
     `<tr class="${availability}" data-backend="${url}">` +
-    `<td class="url">${url}</td>` +
+    `<td class="service">${escapeHtml(backend.service)}</td><td class="url">${url}</td>` +
     `<td class="status"><span class="badge ${availability}">${availability}</span></td>` +
     `<td class="${breaker}">${breaker}${fromCluster(backend.breakerOrigin)}</td><td class="${health}">${health}${fromCluster(backend.healthOrigin)}</td>` +
     `<td class="since">${formatDuration(nowMs - backend.since)} <small>since ${formatClock(backend.since, nowMs)}</small></td>` +
@@ -182,6 +183,27 @@ export function renderCluster(view: StatusView): string {
   );
 }
 
+/**
+ * The inside of `<div id="routes">`: the configuration's version and its routes in the order they
+ * are tried (exact hosts, then wildcards, then any host; longest prefix first; then file order).
+ */
+export function renderRoutes(view: StatusView): string {
+  const { routing } = view;
+  const rows = routing.routes.map(
+    (route) =>
+      `<tr><td>${route.host === null ? '<small>any</small>' : escapeHtml(route.host)}</td><td class="url">${escapeHtml(route.pathPrefix)}</td>` +
+      `<td>${route.methods === null ? '<small>any</small>' : escapeHtml(route.methods.join(', '))}</td>` +
+      `<td>${escapeHtml(Object.entries(route.headers).map(([name, value]) => name + ': ' + value).join(', ')) || '<small>none</small>'}</td>` +
+      `<td class="service">${escapeHtml(route.service)}</td><td>${route.stripPrefix ? 'yes' : 'no'}</td>` +
+      `<td>${route.rateLimit === null ? '<small>--rate-limit</small>' : formatCount(route.rateLimit)}</td></tr>`,
+  );
+  return (
+    `<h2>Routes <small>configuration ${escapeHtml(routing.hash)}; ${routing.services.length} services</small></h2>` +
+    '<table><thead><tr><th>Host</th><th>Path prefix</th><th>Methods</th><th>Headers</th><th>Service</th><th title="Whether the prefix is removed before forwarding">Strip</th><th title="Requests per second per client on this route">Limit</th></tr></thead>' +
+    `<tbody id="route-rows">${rows.join('')}</tbody></table>`
+  );
+}
+
 /** The source text of every function above, for the page's script. */
 export const RENDER_SOURCE = [
   escapeHtml,
@@ -197,6 +219,7 @@ export const RENDER_SOURCE = [
   renderBackendRow,
   renderBackendRows,
   renderPanicNotice,
+  renderRoutes,
   renderCluster,
 ]
   .map(String)

@@ -8,6 +8,14 @@ import type { BalancerService } from '../balancer/balancer.service.js';
 import type { WholeProcessMetrics } from '../metrics/whole-process-metrics.js';
 import { StatusService } from './status.service.js';
 import { backendAvailability } from './status-view.js';
+import { routingFromFlags } from '../config/config-file.js';
+import { parseGatewayConfig } from '../config/parse-gateway-config.js';
+import type { RunningConfig } from '../routing/running-config.js';
+
+/** The running configuration of a gateway started with flags alone. */
+function runningFlags(): RunningConfig {
+  return { routing: routingFromFlags(parseGatewayConfig([], {})) } as RunningConfig;
+}
 
 describe(backendAvailability.name, () => {
   it.each<[BackendState, BackendHealth, string]>([
@@ -29,7 +37,7 @@ describe(StatusService.name, () => {
     const recent = new RecentStats({ now: () => nowMs });
     const balancer = { panicking: false };
     const heartbeat = { clustered: false } as ClusterHeartbeat;
-    const status = new StatusService(metrics, recent, balancer as BalancerService, heartbeat, {} as HttpAdapterHost);
+    const status = new StatusService(metrics, recent, balancer as BalancerService, heartbeat, {} as HttpAdapterHost, runningFlags());
     return { metrics, recent, status, balancer, advance: (ms: number) => (nowMs += ms) };
   }
 
@@ -111,11 +119,11 @@ describe(StatusService.name, () => {
           ...metrics.snapshot(),
           requests: 10,
           rateLimited: 4,
-          backends: [{ url: 'http://a:1', requests: 9, responses: 8, errors: 1, inFlight: 0, state: 'closed' as const, health: 'healthy' as const, breakerOrigin: 'local' as const, healthOrigin: 'local' as const }],
+          backends: [{ url: 'http://a:1', service: 'default', requests: 9, responses: 8, errors: 1, inFlight: 0, state: 'closed' as const, health: 'healthy' as const, breakerOrigin: 'local' as const, healthOrigin: 'local' as const }],
         }),
       prometheus: () => Promise.reject(new Error('not used')),
     };
-    const status = new StatusService(metrics, new RecentStats(), { panicking: false } as BalancerService, { clustered: false } as ClusterHeartbeat, {} as HttpAdapterHost, whole);
+    const status = new StatusService(metrics, new RecentStats(), { panicking: false } as BalancerService, { clustered: false } as ClusterHeartbeat, {} as HttpAdapterHost, runningFlags(), whole);
     const view = await status.wholeView();
     expect(view.gateway.totals).toMatchObject({ requests: 10, rateLimited: 4 });
     expect(view.backends[0]).toMatchObject({ totals: { requests: 9, responses: 8, errors: 1 }, breaker: 'open' });

@@ -8,8 +8,10 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { RecentStats, WINDOW_SECONDS } from '../metrics/recent-stats.js';
 import { WHOLE_PROCESS_METRICS, type WholeProcessMetrics } from '../metrics/whole-process-metrics.js';
 import { readGatewayVersion } from './gateway-version.js';
+import { RunningConfig } from '../routing/running-config.js';
+import { RouteTable } from '../routing/route-table.js';
 import { renderStatusPage } from './status.page.js';
-import { backendAvailability, type BackendStatus, type ClusterStatus, type StatusView } from './status-view.js';
+import { backendAvailability, type BackendStatus, type ClusterStatus, type RoutingStatus, type StatusView } from './status-view.js';
 
 /** Builds the status view from the live counters and the last minute's stats; in a cluster, describes this instance to the others. */
 @Injectable()
@@ -23,6 +25,7 @@ export class StatusService implements OnModuleInit {
     private readonly balancer: BalancerService,
     private readonly heartbeat: ClusterHeartbeat,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly running: RunningConfig,
     /** With --workers, every worker's counters; undefined in a single process. */
     @Optional() @Inject(WHOLE_PROCESS_METRICS) private readonly wholeProcess?: WholeProcessMetrics,
   ) {}
@@ -88,6 +91,7 @@ export class StatusService implements OnModuleInit {
     const backends = metrics.allBackends().map(
       (backend): BackendStatus => ({
         url: backend.url,
+        service: backend.service,
         availability: backendAvailability(backend.state, backend.health),
         breaker: backend.state,
         health: backend.health,
@@ -120,9 +124,32 @@ export class StatusService implements OnModuleInit {
         lastMinute: this.recent.total(),
       },
       backends,
+      routing: this.routing(),
       cluster: this.cluster(),
     };
   }
+
+  /** The running configuration: made again only when its version changes. */
+  private routing(): RoutingStatus {
+    const { routing } = this.running;
+    if (this.routingShown?.hash === routing.hash) return this.routingShown;
+    this.routingShown = {
+      hash: routing.hash,
+      services: [...routing.services.values()].map(({ name, settings, backends }) => ({ name, balance: settings.balance, backends: backends.length })),
+      routes: new RouteTable(routing.routes).routes.map((route) => ({
+        host: route.host ?? null,
+        pathPrefix: route.pathPrefix,
+        methods: route.methods ? [...route.methods] : null,
+        headers: Object.fromEntries(route.headers.map(({ name, value }) => [name, value])),
+        service: route.service,
+        stripPrefix: route.stripPrefix,
+        rateLimit: route.rateLimitPerSecond ?? null,
+      })),
+    };
+    return this.routingShown;
+  }
+
+  private routingShown: RoutingStatus | undefined;
 
   async page(): Promise<string> {
     return renderStatusPage(await this.wholeView());

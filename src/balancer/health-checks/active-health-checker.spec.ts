@@ -1,11 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { Upstream } from '../upstream.js';
-import type { UpstreamPool } from '../upstream-pool.js';
+import { poolOf, serviceOver } from '../../../test/support/service-pool.js';
 import { UpstreamBreaker } from '../../breaker/upstream-breaker.js';
-import { parseGatewayConfig } from '../../config/parse-gateway-config.js';
 import { type HealthChangeListener, ActiveHealthChecker } from './active-health-checker.js';
-import type { HealthProbe } from './health-probe.js';
+import type { HealthProbe, ProbeSettings } from './health-probe.js';
 import { failAttempts } from '../../../test/support/breaker.js';
 
 const A = 'http://127.0.0.1:8081';
@@ -25,7 +24,7 @@ class ScriptedProbe implements HealthProbe {
     this.scripts.set(upstream.url, results);
   }
 
-  check(upstream: Upstream, signal: AbortSignal): Promise<boolean> {
+  check(upstream: Upstream, _settings: ProbeSettings, signal: AbortSignal): Promise<boolean> {
     this.calls.push(upstream.url);
     this.signals.push(signal);
     const result = this.scripts.get(upstream.url)?.shift() ?? true;
@@ -43,11 +42,8 @@ describe(ActiveHealthChecker.name, () => {
   let log: MockInstance<Logger['log']>;
 
   function serviceWith(flags: string[]): ActiveHealthChecker {
-    const config = parseGatewayConfig(
-      [`--backends=${A},${B}`, `--health-check-interval=${INTERVAL_MS}ms`, '--health-check-fall=3', '--health-check-rise=2', ...flags],
-      {},
-    );
-    return new ActiveHealthChecker(config, { upstreams: [a, b] } as unknown as UpstreamPool, probe, null);
+    const settings = [`--backends=${A},${B}`, `--health-check-interval=${INTERVAL_MS}ms`, '--health-check-fall=3', '--health-check-rise=2', ...flags];
+    return new ActiveHealthChecker(poolOf(serviceOver([a, b], settings)), probe, null);
   }
 
   /** Runs `rounds` rounds of checks, as the timer would. */

@@ -48,10 +48,13 @@ async function closedPortUrl(): Promise<string> {
 describe(HttpHealthProbe.name, () => {
   const toClose: { close(): unknown }[] = [];
 
-  function probeWith(flags: string[]): HttpHealthProbe {
-    const probe = new HttpHealthProbe(parseGatewayConfig(flags, {}));
+  /** The probe, each check made with the path and timeout these flags give. */
+  function probeWith(flags: string[]): Pick<HttpHealthProbe, 'onModuleDestroy'> & { check(upstream: Upstream, signal: AbortSignal): Promise<boolean> } {
+    const config = parseGatewayConfig(flags, {});
+    const probe = new HttpHealthProbe(config);
     toClose.push({ close: () => probe.onModuleDestroy() });
-    return probe;
+    const settings = { path: config.healthCheckPath, timeoutMs: config.healthCheckTimeoutMs };
+    return { check: (upstream, signal) => probe.check(upstream, settings, signal), onModuleDestroy: () => probe.onModuleDestroy() };
   }
 
   function upstreamAt(url: string): Upstream {

@@ -4,7 +4,7 @@ import type { Upstream } from '../upstream.js';
 import { UpstreamPool } from '../upstream-pool.js';
 import type { UpstreamTlsMaterial } from '../upstream-tls.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
-import type { HealthProbe } from './health-probe.js';
+import type { HealthProbe, ProbeSettings } from './health-probe.js';
 
 /** The TLS material of UpstreamTlsOptions, as it can be sent to a thread (a SecureContext cannot). */
 type CheckTls = UpstreamTlsMaterial & { readonly rejectUnauthorized: boolean };
@@ -30,8 +30,6 @@ interface CheckVerdict {
  */
 @Injectable()
 export class HttpHealthProbe implements HealthProbe, OnModuleInit, OnModuleDestroy {
-  private readonly path: string;
-  private readonly timeoutMs: number;
   private readonly checksOn: boolean;
   private worker: Worker | undefined;
   private lastId = 0;
@@ -44,9 +42,7 @@ export class HttpHealthProbe implements HealthProbe, OnModuleInit, OnModuleDestr
   constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig, @Optional() pool?: UpstreamPool) {
     const tls = pool?.tls;
     this.tls = tls && { ...tls.material, rejectUnauthorized: tls.rejectUnauthorized };
-    this.path = config.healthCheckPath;
-    this.timeoutMs = config.healthCheckTimeoutMs;
-    this.checksOn = config.healthCheckIntervalMs > 0;
+    this.checksOn = pool ? [...pool.services.values()].some((service) => service.settings.healthCheck.intervalMs > 0) : config.healthCheckIntervalMs > 0;
   }
 
   /**
@@ -57,7 +53,7 @@ export class HttpHealthProbe implements HealthProbe, OnModuleInit, OnModuleDestr
     if (this.checksOn) this.worker ??= this.startWorker();
   }
 
-  check(upstream: Upstream, signal: AbortSignal): Promise<boolean> {
+  check(upstream: Upstream, settings: ProbeSettings, signal: AbortSignal): Promise<boolean> {
     if (signal.aborted) return Promise.resolve(false);
     const worker = (this.worker ??= this.startWorker());
     const id = ++this.lastId;
@@ -71,7 +67,7 @@ export class HttpHealthProbe implements HealthProbe, OnModuleInit, OnModuleDestr
         signal.removeEventListener('abort', stop);
         resolve(passed);
       });
-      worker.postMessage({ id, href: upstream.target.href, path: upstream.pathFor(this.path), timeoutMs: this.timeoutMs } satisfies CheckOrder);
+      worker.postMessage({ id, href: upstream.target.href, path: upstream.pathFor(settings.path), timeoutMs: settings.timeoutMs } satisfies CheckOrder);
     });
   }
 

@@ -9,7 +9,8 @@ import { isOwnPath } from '../../own-paths.js';
 import { ApiKeyGate } from '../auth/api-key-gate.js';
 import { ClientCertificates, UNVERIFIED } from '../auth/client-certificates.js';
 import { Consumer } from '../auth/consumer.js';
-import { ClientProtocolError, FaultyFramingError, FragmentInTargetError, InvalidHostError, PathAboveRootError, UnsupportedHttpVersionError, UnverifiedClientCertificateError, toHttpException, UnsupportedRequestTargetError } from '../proxy-errors.js';
+import { Router } from '../../routing/router.js';
+import { ClientProtocolError, FaultyFramingError, FragmentInTargetError, InvalidHostError, NoRouteError, PathAboveRootError, UnsupportedHttpVersionError, UnverifiedClientCertificateError, toHttpException, UnsupportedRequestTargetError } from '../proxy-errors.js';
 import { ProxyMiddleware } from '../proxy.middleware.js';
 import { WebSocketTunnels } from '../transport/websocket-tunnels.js';
 import { RateLimiter } from '../rate-limit/rate-limiter.js';
@@ -66,6 +67,7 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
     private readonly clientCertificates: ClientCertificates,
     private readonly apiKeyGate: ApiKeyGate,
     private readonly tunnels: WebSocketTunnels,
+    private readonly router: Router,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
     this.servesOwnPaths = config.adminListen === undefined;
@@ -174,12 +176,18 @@ export class EdgeDispatcher implements OnApplicationBootstrap {
       else this.refuse(req, res, ruleRefusal.exception, startedAt, ruleRefusal.headers);
       return;
     }
+    // Before keys and limits, as Kong does: a request no route serves is 404 whoever sends it.
+    const routed = this.router.route(req);
+    if (!routed) {
+      this.refuse(req, res, new NoRouteError(), startedAt);
+      return;
+    }
     const consumer = this.apiKeyGate.check(req);
     if (consumer !== undefined && !(consumer instanceof Consumer)) {
       this.refuse(req, res, consumer.exception, startedAt, consumer.headers);
       return;
     }
-    const refusal = this.rateLimiter.admit(req, res, consumer);
+    const refusal = this.rateLimiter.admit(req, res, consumer, routed.route);
     if (refusal === undefined) forward(req, res);
     else if (refusal instanceof Promise) void refusal.then((refused) => (refused ? this.accessLog.recordRefused(req, refused, startedAt) : forward(req, res)));
     else this.accessLog.recordRefused(req, refusal, startedAt);

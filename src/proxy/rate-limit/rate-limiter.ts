@@ -12,11 +12,12 @@ import { ClientAddressResolver } from '../edge/client-address.js';
 import { sendHttpException } from '../edge/error-response.js';
 import { SecurityHeaders } from '../edge/security-headers.js';
 import type { Consumer } from '../auth/consumer.js';
+import type { RouteSpec } from '../../config/routing-config.js';
 import { RateLimitedError } from '../proxy-errors.js';
 import { requestIdHeader } from '../request-identity.js';
 
 /** Whose limit a request counts against. */
-type RateLimitScopeName = 'consumer' | 'client' | 'global';
+type RateLimitScopeName = 'route' | 'consumer' | 'client' | 'global';
 
 /** The package's index does not export the record type; the interface carries it. */
 export type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
@@ -58,6 +59,8 @@ export class RateLimiter {
   private readonly throttler: { name: string; ttl: number; limit: number; blockDuration: number };
   private readonly clients: ClientAddressResolver;
   private readonly globalScope: boolean;
+  /** Each route's part of its counters' keys, made once per route. */
+  private readonly routeKeys = new WeakMap<RouteSpec, string>();
 
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
@@ -88,12 +91,32 @@ export class RateLimiter {
    * answered 429 itself and returns that refusal. A storage that answers at once (the embedded one)
    * is asked synchronously: no promise per request; any other is awaited.
    */
-  admit(req: IncomingMessage, res: ServerResponse, consumer?: Consumer): RateLimitedError | undefined | Promise<RateLimitedError | undefined> {
-    const { name, ttl, blockDuration } = this.throttler;
+  admit(req: IncomingMessage, res: ServerResponse, consumer?: Consumer, route?: RouteSpec): RateLimitedError | undefined | Promise<RateLimitedError | undefined> {
+    if (route?.rateLimitPerSecond !== undefined) return this.admitOnRoute(req, res, route, route.rateLimitPerSecond, consumer);
     const limit = consumer?.rateLimit ?? this.throttler.limit;
     if (limit <= 0) return undefined;
     const scope: RateLimitScopeName = consumer ? 'consumer' : this.globalScope ? 'global' : 'client';
     const key = consumer ? consumer.rateLimitKey : this.globalScope ? 'global' : this.clients.rateLimitKeyOf(req);
+    return this.hit(req, res, key, limit, scope);
+  }
+
+  /**
+   * A route with a `rateLimit` of its own: each client (or consumer) gets that many requests per
+   * second on this route, counted apart from the rest of its traffic (Kong's per-route limits).
+   */
+  private admitOnRoute(req: IncomingMessage, res: ServerResponse, route: RouteSpec, limit: number, consumer: Consumer | undefined): RateLimitedError | undefined | Promise<RateLimitedError | undefined> {
+    if (limit <= 0) return undefined;
+    let routeKey = this.routeKeys.get(route);
+    if (routeKey === undefined) {
+      // Stable across reloads: what the route matches, not its place in the file.
+      routeKey = `route:${route.host ?? '*'}${route.pathPrefix}:`;
+      this.routeKeys.set(route, routeKey);
+    }
+    return this.hit(req, res, routeKey + (consumer ? consumer.rateLimitKey : this.clients.rateLimitKeyOf(req)), limit, 'route');
+  }
+
+  private hit(req: IncomingMessage, res: ServerResponse, key: string, limit: number, scope: RateLimitScopeName): RateLimitedError | undefined | Promise<RateLimitedError | undefined> {
+    const { name, ttl, blockDuration } = this.throttler;
     if (isImmediate(this.storage)) {
       const refused = this.storage.hitNow(key, ttl, limit, blockDuration, name);
       return refused === undefined ? undefined : this.refuse(req, res, refused, limit, scope);

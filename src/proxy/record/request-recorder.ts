@@ -116,6 +116,7 @@ export class RequestRecorder {
     const upstreamMs = exchange.phase === 'delivering' && exchange.kept === undefined ? now - exchange.tryStartedAt : undefined;
     metrics.requestCompleted({
       backend: exchange.upstream?.url,
+      service: exchange.service?.name,
       method: exchange.req.method ?? 'GET',
       status,
       durationMs,

@@ -18,9 +18,9 @@ export interface RetryTarget {
 }
 
 export interface RetryLimits {
-  /** --retries */
+  /** --retries (or the service's `retries`) */
   readonly retries: number;
-  /** --write-timeout: the whole chain of tries answers within it; 0 means none. */
+  /** --write-timeout (or the service's `writeTimeout`): the whole chain of tries answers within it; 0 means none. */
   readonly writeTimeoutMs: number;
 }
 
@@ -30,14 +30,28 @@ export interface RetryLimits {
  * replayed to the policy as its first attempt, so requests that never fail never enter it.
  */
 export class RetryLoop {
-  private readonly policy: RetryPolicy;
+  /** One policy per retry count: a service may allow more (or fewer) retries than --retries. */
+  private readonly policies = new Map<number, RetryPolicy>();
 
   constructor(
     private readonly limits: RetryLimits,
     private readonly budget: RetryBudget,
     private readonly target: RetryTarget,
   ) {
-    this.policy = retry(handleType(RetryableTry), { maxAttempts: limits.retries, backoff: RETRY_BACKOFF });
+  }
+
+  private policyFor(retries: number): RetryPolicy {
+    let policy = this.policies.get(retries);
+    if (!policy) {
+      policy = retry(handleType(RetryableTry), { maxAttempts: retries, backoff: RETRY_BACKOFF });
+      this.policies.set(retries, policy);
+    }
+    return policy;
+  }
+
+  /** The request's service's limits (retries, write timeout), or the flags' for one not routed. */
+  private limitsOf(exchange: Exchange): RetryLimits {
+    return exchange.service?.settings ?? this.limits;
   }
 
   /** A request arrived: it earns the retry budget its share. */
@@ -52,8 +66,9 @@ export class RetryLoop {
    * what a backend that just died produces for every request.
    */
   mayRetry(exchange: Exchange, failure: FailureKind): boolean {
-    if (exchange.retries >= this.limits.retries || !retryAllowed(exchange.idempotent, failure, exchange.body.replay)) return false;
-    if (this.limits.writeTimeoutMs > 0 && exchange.triedMs >= this.limits.writeTimeoutMs) return false;
+    const limits = this.limitsOf(exchange);
+    if (exchange.retries >= limits.retries || !retryAllowed(exchange.idempotent, failure, exchange.body.replay)) return false;
+    if (limits.writeTimeoutMs > 0 && exchange.triedMs >= limits.writeTimeoutMs) return false;
     return failure === 'refused' || this.budget.tryWithdraw();
   }
 
@@ -66,7 +81,7 @@ export class RetryLoop {
       return;
     }
     let replayed = false;
-    this.policy
+    this.policyFor(this.limitsOf(exchange).retries)
       .execute(() => {
         if (replayed) return this.nextTry(exchange);
         replayed = true;

@@ -38,11 +38,14 @@ export class HttpProxyMiddlewareTransport implements UpstreamTransport {
       // The exchange already holds the upstream; the per-request options copy takes its agent, and
       // the body to send when it is not the request stream itself (kept for retries, or re-joined).
       router: (req, _res, options) => {
-        const { upstream, body } = exchangeOf(req)!;
+        const { upstream, body, target } = exchangeOf(req)!;
         options.agent = upstream!.agent;
         if (body.replay === 'buffered') options.buffer = Readable.from([body.data], { objectMode: false });
         else if (body.replay === 'streamed' && body.stream !== req) options.buffer = body.stream;
-        return upstream!.target;
+        if (target === req.url) return upstream!.target;
+        // The route stripped a prefix: the whole path (and query) goes in the target, the client's is ignored.
+        options.ignorePath = true;
+        return new URL(upstream!.pathFor(target), upstream!.target);
       },
       selfHandleResponse: true,
       ejectPlugins: true,
@@ -65,8 +68,8 @@ export class HttpProxyMiddlewareTransport implements UpstreamTransport {
   private listen(server: ProxyServer<IncomingMessage, ServerResponse>): void {
     server.on('proxyReq', (outgoing, req, res) => this.onOutgoing(outgoing, req, res));
     server.on('proxyRes', (proxyRes, req) => {
-      // From the head on, the timeout is the body's: silence for --write-timeout.
-      (req as AttemptRequest)[OUTGOING]?.setTimeout(this.writeTimeoutMs);
+      // From the head on, the timeout is the body's: silence for --write-timeout (or the service's).
+      (req as AttemptRequest)[OUTGOING]?.setTimeout(this.bodyTimeoutOf(exchangeOf(req)!));
       this.events!.upstreamResponded(exchangeOf(req)!, {
         status: proxyRes.statusCode ?? 502,
         statusMessage: proxyRes.statusMessage,
@@ -81,6 +84,10 @@ export class HttpProxyMiddlewareTransport implements UpstreamTransport {
     });
   }
 
+  private bodyTimeoutOf(exchange: Exchange): number {
+    return exchange.service?.settings.writeTimeoutMs ?? this.writeTimeoutMs;
+  }
+
   private onOutgoing(outgoing: ClientRequest, req: IncomingMessage, res: ServerResponse): void {
     (req as AttemptRequest)[OUTGOING] = outgoing;
     const exchange = exchangeOf(req)!;
@@ -92,7 +99,7 @@ export class HttpProxyMiddlewareTransport implements UpstreamTransport {
     outgoing.on('timeout', () => {
       // A full client buffer means the client is the slow one, not the backend: keep waiting.
       if (res.headersSent && res.writableNeedDrain) return;
-      outgoing.destroy(new UpstreamTimeoutError(res.headersSent ? this.writeTimeoutMs : exchange.tryTimeoutMs));
+      outgoing.destroy(new UpstreamTimeoutError(res.headersSent ? this.bodyTimeoutOf(exchange) : exchange.tryTimeoutMs));
     });
   }
 }

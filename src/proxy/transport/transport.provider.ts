@@ -7,7 +7,9 @@ import { UpstreamTransport } from './upstream-transport.js';
 const TRANSPORTS: Record<ProxyEngine, (config: GatewayConfig, pool: UpstreamPool) => Promise<UpstreamTransport>> = {
   undici: async (config, pool) => {
     const { UndiciTransport } = await import('./undici.transport.js');
-    return new UndiciTransport(pool.upstreams, config.writeTimeoutMs, config.maxSocketsPerBackend);
+    const transport = new UndiciTransport(pool.upstreams, config.writeTimeoutMs);
+    pool.onChange({ retired: (upstream) => transport.forget(upstream) });
+    return transport;
   },
   'http-proxy-middleware': async (config) => {
     const { HttpProxyMiddlewareTransport } = await import('./http-proxy-middleware.transport.js');

@@ -190,12 +190,24 @@ export class UndiciTransport implements UpstreamTransport {
 
   constructor(
     upstreams: readonly Upstream[],
+    /** The default; a service's own `writeTimeout` wins. */
     private readonly writeTimeoutMs: number,
-    maxSocketsPerBackend: number,
   ) {
-    for (const upstream of upstreams) {
-      this.pools.set(upstream, new Pool(upstream.target.origin, { connections: maxSocketsPerBackend, pipelining: 1, connect: upstream.tlsConnect }));
-    }
+    for (const upstream of upstreams) this.openPool(upstream);
+  }
+
+  /** A backend left the configuration and its requests are done: its connections close. */
+  forget(upstream: Upstream): void {
+    const pool = this.pools.get(upstream);
+    this.pools.delete(upstream);
+    void pool?.destroy();
+  }
+
+  /** One pool per backend, opened with the gateway or when the backend joins. */
+  private openPool(upstream: Upstream): Pool {
+    const pool = new Pool(upstream.target.origin, { connections: upstream.maxSockets, pipelining: 1, connect: upstream.tlsConnect });
+    this.pools.set(upstream, pool);
+    return pool;
   }
 
   reportTo(events: TransportEvents): void {
@@ -204,14 +216,15 @@ export class UndiciTransport implements UpstreamTransport {
 
   send(exchange: Exchange): void {
     const { req, upstream } = exchange;
+    const pool = this.pools.get(upstream!) ?? this.openPool(upstream!);
     // The request's own headers object, prepared for forwarding: undici copies what it sends.
     const headers: IncomingHttpHeaders = req.headers;
     for (const name of FRAMED_BY_UNDICI) if (headers[name] !== undefined) delete headers[name];
-    const attempt = new UndiciTry(exchange, this.events!, this.deadlines, this.writeTimeoutMs);
+    const attempt = new UndiciTry(exchange, this.events!, this.deadlines, exchange.service?.settings.writeTimeoutMs ?? this.writeTimeoutMs);
     exchange.cancel = attempt;
-    this.pools.get(upstream!)!.dispatch(
+    pool.dispatch(
       {
-        path: upstream!.pathFor(req.url ?? '/'),
+        path: upstream!.pathFor(exchange.target),
         method: req.method as Dispatcher.HttpMethod,
         headers,
         body: bodyOf(exchange),

@@ -2,15 +2,15 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { BalancerService } from '../../balancer/balancer.service.js';
 import type { Upstream } from '../../balancer/upstream.js';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
 import { GracefulShutdownService } from '../../lifecycle/graceful-shutdown.service.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { sendHttpException } from '../edge/error-response.js';
 import { SecurityHeaders } from '../edge/security-headers.js';
-import { NoUpstreamAvailableError, UpstreamUnreachableError } from '../proxy-errors.js';
+import { NoRouteError, NoUpstreamAvailableError, UpstreamUnreachableError } from '../proxy-errors.js';
+import { Router } from '../../routing/router.js';
 import { AccessLog } from '../record/access-log.js';
 import { requestIdHeader } from '../request-identity.js';
 import { describeFailure } from '../try-failure.js';
@@ -26,17 +26,15 @@ import { responseHeaders } from './forwarded-headers.js';
 @Injectable()
 export class WebSocketTunnels {
   private readonly open = new Set<Socket>();
-  private readonly connectTimeoutMs: number;
 
   constructor(
     private readonly balancer: BalancerService,
+    private readonly router: Router,
     private readonly metrics: MetricsService,
     private readonly accessLog: AccessLog,
     private readonly security: SecurityHeaders,
     shutdown: GracefulShutdownService,
-    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
-    this.connectTimeoutMs = config.tryTimeoutMs ?? config.writeTimeoutMs;
     shutdown.onCut(() => {
       for (const socket of this.open) socket.destroy();
     });
@@ -48,16 +46,19 @@ export class WebSocketTunnels {
    */
   connect(req: IncomingMessage, res: ServerResponse, client: Socket, head: Buffer): void {
     const startedAt = performance.now();
-    const upstream = this.balancer.pick();
+    const routed = this.router.route(req);
+    const upstream = routed && this.balancer.pick(routed.service);
     if (!upstream) {
-      sendHttpException(res, new NoUpstreamAvailableError(), { ...this.security.own, ...requestIdHeader(req) });
+      sendHttpException(res, routed ? new NoUpstreamAvailableError() : new NoRouteError(), { ...this.security.own, ...requestIdHeader(req) });
       return;
     }
     // Hop-by-hop, so stripped for forwarding; a WebSocket handshake needs both.
     req.headers.connection = 'Upgrade';
     req.headers.upgrade = 'websocket';
-    const outgoing = this.request(upstream, req);
-    outgoing.setTimeout(this.connectTimeoutMs, () => outgoing.destroy(new Error(`backend did not answer the upgrade within ${this.connectTimeoutMs} ms`)));
+    const outgoing = this.request(upstream, req, routed.path);
+    const { tryTimeoutMs, writeTimeoutMs } = routed.service.settings;
+    const connectTimeoutMs = tryTimeoutMs ?? writeTimeoutMs;
+    outgoing.setTimeout(connectTimeoutMs, () => outgoing.destroy(new Error(`backend did not answer the upgrade within ${connectTimeoutMs} ms`)));
     // The client leaving before the backend answered ends the attempt.
     const abandon = () => outgoing.destroy();
     client.once('close', abandon);
@@ -82,10 +83,11 @@ export class WebSocketTunnels {
     outgoing.end();
   }
 
-  private request(upstream: Upstream, req: IncomingMessage): http.ClientRequest {
+  /** @param path the request target to send (the route may have stripped a prefix) */
+  private request(upstream: Upstream, req: IncomingMessage, path: string): http.ClientRequest {
     const { target, tlsConnect } = upstream;
     const port = Number(target.port) || (target.protocol === 'https:' ? 443 : 80);
-    const options = { host: target.hostname.replace(/^\[|\]$/g, ''), port, method: 'GET', path: upstream.pathFor(req.url ?? '/'), headers: req.headers, agent: false as const };
+    const options = { host: target.hostname.replace(/^\[|\]$/g, ''), port, method: 'GET', path: upstream.pathFor(path), headers: req.headers, agent: false as const };
     if (target.protocol !== 'https:') return http.request(options);
     const secure: https.RequestOptions & ConnectionOptions = { ...options, ...tlsConnect };
     return https.request(secure);
