@@ -46,4 +46,22 @@ describe(RoundRobinStrategy.name, () => {
     expect(counts.get(a)).toBe(5);
     expect(counts.get(c)).toBe(5);
   });
+
+  describe('with weights', () => {
+    it('spreads weights 5, 1, 1 as NGINX does: a a b a c a a, never five in a row', () => {
+      a.weight = 5;
+      const picks = Array.from({ length: 7 }, () => strategy.select([a, b, c]));
+      expect(picks).toEqual([a, a, b, a, c, a, a]);
+    });
+
+    it('gives weights 3 and 1 exactly 3,000 and 1,000 of 4,000 picks', () => {
+      a.weight = 3;
+      const counts = new Map<Upstream | undefined, number>();
+      for (let i = 0; i < 4_000; i++) {
+        const picked = strategy.select([a, b]);
+        counts.set(picked, (counts.get(picked) ?? 0) + 1);
+      }
+      expect([counts.get(a), counts.get(b)]).toEqual([3_000, 1_000]);
+    });
+  });
 });
