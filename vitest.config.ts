@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 /** The long fault and timing scenarios, and --workers (several processes each): they measure under load, so they run alone, one file at a time. */
-const SERIAL = ['test/fault-*.e2e-spec.ts', 'test/rate-limit-twice-the-limit.e2e-spec.ts', 'test/access-log-failures.e2e-spec.ts', 'test/redis-rate-limit-storage.e2e-spec.ts', 'test/redis-shared-rate-limit.e2e-spec.ts', 'test/redis-shared-breakers.e2e-spec.ts', 'test/redis-cluster-under-load.e2e-spec.ts', 'test/workers-*.e2e-spec.ts', 'test/websocket-leaks.e2e-spec.ts', 'test/config-reload.e2e-spec.ts'];
+const SERIAL = ['test/fault-*.e2e-spec.ts', 'test/rate-limit-twice-the-limit.e2e-spec.ts', 'test/access-log-failures.e2e-spec.ts', 'test/redis-rate-limit-storage.e2e-spec.ts', 'test/redis-shared-rate-limit.e2e-spec.ts', 'test/redis-shared-breakers.e2e-spec.ts', 'test/redis-cluster-under-load.e2e-spec.ts', 'test/workers-*.e2e-spec.ts', 'test/websocket-leaks.e2e-spec.ts', 'test/config-reload.e2e-spec.ts', 'test/redis-shared-config.e2e-spec.ts', 'test/admin-api.e2e-spec.ts'];
 
 export default defineConfig({
   test: {

@@ -81,6 +81,13 @@ describe('import rules', () => {
     expect(importers).toEqual([]);
   });
 
+  it.each(['balancer', 'breaker', 'cluster'])('keeps routing/ above %s/: it never imports routing/ (proxy -> routing -> balancer -> breaker)', (below) => {
+    const upward = [...graph]
+      .filter(([file, imports]) => file.startsWith(`${below}/`) && imports.some((imported) => imported.startsWith('routing/')))
+      .map(([file]) => file);
+    expect(upward).toEqual([]);
+  });
+
   it.each(['config', 'metrics'])('keeps %s/ a leaf: it imports nothing of the gateway but shared constants', (leaf) => {
     const outside = [...graph]
       .filter(([file]) => file.startsWith(`${leaf}/`))

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { BreakerModule } from '../breaker/breaker.module.js';
 import { ClusterModule } from '../cluster/cluster.module.js';
 import { BalancerService } from './balancer.service.js';
+import { BackendDiscovery } from './discovery/backend-discovery.js';
 import { ActiveHealthChecker } from './health-checks/active-health-checker.js';
 import { HealthProbe } from './health-checks/health-probe.js';
 import { HttpHealthProbe } from './health-checks/http-health.probe.js';
@@ -11,6 +12,7 @@ import { UpstreamPool } from './upstream-pool.js';
 @Module({
   imports: [BreakerModule, ClusterModule],
   providers: [
+    BackendDiscovery,
     UpstreamPool,
     BalancerService,
     ActiveHealthChecker,

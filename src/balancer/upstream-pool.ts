@@ -3,6 +3,7 @@ import { CircuitBreakerService } from '../breaker/circuit-breaker.service.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 import { sourceOf } from '../config/parse-gateway-config.js';
 import { ROUTING_CONFIG, type RoutingConfig, type ServiceSpec } from '../config/routing-config.js';
+import { BackendDiscovery, type DiscoveredBackend } from './discovery/backend-discovery.js';
 import { ServicePool } from './service-pool.js';
 import { STRATEGIES } from './strategies/strategies.js';
 import { Upstream } from './upstream.js';
@@ -37,12 +38,17 @@ export class UpstreamPool implements OnModuleDestroy {
   private readonly retiring = new Set<Upstream>();
   private readonly listeners: PoolListener[] = [];
   private drainTimer: NodeJS.Timeout | undefined;
+  /** The version in force, applied again when DNS discovery finds new addresses. */
+  private routing: RoutingConfig;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly breakers: CircuitBreakerService,
     @Inject(ROUTING_CONFIG) routing: RoutingConfig,
+    private readonly discovery: BackendDiscovery,
   ) {
+    this.routing = routing;
+    discovery.onChange(() => this.apply(this.routing));
     if (config.upstreamInsecure) {
       new Logger('Upstreams').warn(
         `${sourceOf(config, 'upstreamInsecure')}: backend certificates are NOT verified; anyone between the gateway and its backends can read and change the traffic`,
@@ -60,6 +66,11 @@ export class UpstreamPool implements OnModuleDestroy {
     return this.pools.get(name);
   }
 
+  /** The configured backend with this URL (as written in the configuration), drained ones included. */
+  upstream(url: string): Upstream | undefined {
+    return this.byUrl.get(url);
+  }
+
   onChange(listener: PoolListener): void {
     this.listeners.push(listener);
   }
@@ -69,6 +80,7 @@ export class UpstreamPool implements OnModuleDestroy {
     // The one step that can fail (reading --upstream-ca), taken before anything changes.
     const urls = [...routing.services.values()].flatMap((service) => service.backends.map((backend) => backend.url));
     if (urls.some((url) => url.startsWith('https:'))) this.tls ??= upstreamTlsOptions(this.config);
+    this.routing = routing;
     const kept = new Set<Upstream>();
     const added: Upstream[] = [];
     const next = new Map<string, ServicePool>();
@@ -76,26 +88,32 @@ export class UpstreamPool implements OnModuleDestroy {
       const pool = this.pools.get(spec.name);
       const service = pool ?? new ServicePool(spec.name, spec.settings, STRATEGIES[spec.settings.balance]());
       service.settings = spec.settings;
-      service.upstreams = spec.backends.map(({ url, weight }) => {
+      const members = this.discovery.backendsOf(spec).map(({ url, weight, drained, serverName }) => {
         let upstream = this.byUrl.get(url);
         if (upstream && !upstream.retired) kept.add(upstream);
         else {
-          upstream = this.create(url, spec);
+          upstream = this.create(url, spec, serverName);
           added.push(upstream);
         }
         upstream.service = spec.name;
         upstream.weight = weight;
+        upstream.drained = drained;
         return upstream;
       });
+      // A drained backend keeps its breaker, health and connections, and takes no new requests.
+      service.upstreams = members.filter((upstream) => !upstream.drained);
       next.set(spec.name, service);
     }
     const left = [...this.byUrl.values()].filter((upstream) => !kept.has(upstream) && !added.includes(upstream));
+    // A request matched to a service just removed (its rate limit still deciding) finds no backend: 503, not a closed one.
+    for (const [name, service] of this.pools) if (!next.has(name)) service.upstreams = [];
     this.pools.clear();
     for (const [name, service] of next) this.pools.set(name, service);
     this.upstreams = [...next.values()].flatMap((service) => service.upstreams);
     for (const upstream of added) this.byUrl.set(upstream.url, upstream);
     for (const upstream of added) for (const listener of this.listeners) listener.added?.(upstream);
     for (const upstream of left) this.retire(upstream);
+    this.discovery.forgetUnused();
     for (const listener of this.listeners) listener.applied?.();
   }
 
@@ -104,10 +122,10 @@ export class UpstreamPool implements OnModuleDestroy {
     for (const upstream of [...this.byUrl.values(), ...this.retiring]) upstream.close();
   }
 
-  private create(url: string, spec: ServiceSpec): Upstream {
+  private create(url: string, spec: ServiceSpec, serverName: DiscoveredBackend['serverName']): Upstream {
     const { settings } = spec;
     const breaker = this.breakers.breakerFor(url, { failures: settings.breaker.failures, cooldownMs: settings.breaker.cooldownMs });
-    return new Upstream(url, breaker, settings.maxSocketsPerBackend, settings.maxInflightPerBackend, this.tls);
+    return new Upstream(url, breaker, settings.maxSocketsPerBackend, settings.maxInflightPerBackend, this.tls, serverName);
   }
 
   /** Out of rotation now; closed once its requests are done, or at --shutdown-timeout. */

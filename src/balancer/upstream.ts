@@ -22,10 +22,10 @@ export interface UpstreamTlsConnect {
   readonly servername: string;
 }
 
-function tlsConnectOptions(target: URL, tls: UpstreamTlsOptions | undefined): UpstreamTlsConnect | undefined {
+function tlsConnectOptions(target: URL, tls: UpstreamTlsOptions | undefined, serverName: string | undefined): UpstreamTlsConnect | undefined {
   if (tls === undefined || target.protocol !== 'https:') return undefined;
-  // SNI from the backend URL's host: Node's agent would take it from the Host header, the client's.
-  const servername = isIP(target.hostname.replace(/^\[|\]$/g, '')) === 0 ? target.hostname : '';
+  // SNI from the backend URL's host (or the name it was resolved from): Node's agent would take it from the Host header, the client's.
+  const servername = serverName ?? (isIP(target.hostname.replace(/^\[|\]$/g, '')) === 0 ? target.hostname : '');
   return { secureContext: tls.secureContext, rejectUnauthorized: tls.rejectUnauthorized, servername };
 }
 
@@ -57,6 +57,8 @@ export class Upstream {
    * its connections are closed (see UpstreamPool).
    */
   retired = false;
+  /** Configured, but out of rotation until made active again (the admin API, or `drained: true` in the file). */
+  drained = false;
   /** When a retired backend is closed even with requests still in flight (performance.now()). */
   drainDeadline = 0;
   /** Tries at it now (UpstreamTries counts them): a retired backend is closed once none is left. */
@@ -76,6 +78,8 @@ export class Upstream {
     maxInflight = 0,
     /** The trust and certificate for https:// backends (see tlsConnect). */
     tls?: UpstreamTlsOptions,
+    /** For an https:// backend whose URL holds an address its name resolved to: that name, for SNI and the certificate check. */
+    serverName?: string,
   ) {
     this.cap = maxInflight > 0 ? new InflightCap(maxInflight) : undefined;
     this.maxSockets = maxSockets;
@@ -86,7 +90,7 @@ export class Upstream {
     const Agent = this.target.protocol === 'https:' ? https.Agent : http.Agent;
     // LIFO reuses the most recently used socket, so idle ones age out instead of going stale; as
     // many idle sockets are kept as may be open, so a burst does not reconnect what it just closed.
-    this.tlsConnect = tlsConnectOptions(this.target, tls);
+    this.tlsConnect = tlsConnectOptions(this.target, tls, serverName);
     this.agent = new Agent({ keepAlive: true, scheduling: 'lifo', maxSockets, maxFreeSockets: maxSockets, ...this.tlsConnect });
   }
 

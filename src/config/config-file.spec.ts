@@ -118,7 +118,7 @@ describe(resolveConfigDocument.name, () => {
     {
       what: 'a backend that is neither a URL nor a mapping',
       document: withService({ backends: [8080] }),
-      problems: ['services.users.backends[0]: expected a backend URL such as http://127.0.0.1:8080, or a mapping of url, weight, got 8080'],
+      problems: ['services.users.backends[0]: expected a backend URL such as http://127.0.0.1:8080, or a mapping of url, weight, drained, got 8080'],
     },
     {
       what: 'the same backend listed twice',
@@ -310,9 +310,9 @@ describe(resolveConfigDocument.name, () => {
     const users = usersOf(withService({ backends: ['http://127.0.0.1:8080/', { url: 'http://127.0.0.1:8081/api/', weight: 3 }, { url: 'https://127.0.0.1:8443' }] }));
 
     expect(users.backends).toEqual([
-      { url: 'http://127.0.0.1:8080', weight: 1 },
-      { url: 'http://127.0.0.1:8081/api', weight: 3 },
-      { url: 'https://127.0.0.1:8443', weight: 1 },
+      { url: 'http://127.0.0.1:8080', weight: 1, drained: false },
+      { url: 'http://127.0.0.1:8081/api', weight: 3, drained: false },
+      { url: 'https://127.0.0.1:8443', weight: 1, drained: false },
     ]);
   });
 
@@ -464,8 +464,8 @@ describe(routingFromFlags.name, () => {
     expect(routing.services.get(DEFAULT_SERVICE)).toEqual({
       name: DEFAULT_SERVICE,
       backends: [
-        { url: 'http://a:8080', weight: 1 },
-        { url: 'http://b:8080', weight: 1 },
+        { url: 'http://a:8080', weight: 1, drained: false },
+        { url: 'http://b:8080', weight: 1, drained: false },
       ],
       settings: usersOf(withService({}), fromFlags).settings,
     });

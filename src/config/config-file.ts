@@ -127,9 +127,13 @@ const backendEntry = z.union(
     mapping({
       url: backendUrl,
       weight: wholeNumber(1).default(1).describe("share of the service's traffic relative to its other backends"),
+      drained: z
+        .boolean({ error: 'expected true or false' })
+        .optional()
+        .describe('true: configured but taking no new requests (the admin API sets it; NGINX down, HAProxy maintenance)'),
     }),
   ],
-  { error: `${BACKEND_URL_MESSAGE}, or a mapping of url, weight` },
+  { error: `${BACKEND_URL_MESSAGE}, or a mapping of url, weight, drained` },
 );
 
 type BackendEntry = z.output<typeof backendEntry>;
@@ -274,8 +278,11 @@ function refuseRepeatedBackends(entries: readonly unknown[], context: Refinement
   });
 }
 
-/** What makes two URLs the same backend (`http://B:80/` is `http://b`); undefined for a URL already refused. */
-function backendIdentity(url: string): string | undefined {
+/**
+ * What makes two URLs the same backend (WHATWG normalisation: `http://B:80/` is `http://b`);
+ * undefined for a URL that is not a usable backend URL.
+ */
+export function backendIdentity(url: string): string | undefined {
   if (!SINGLE_URL.test(url) || backendUrlProblem(url) !== undefined) return undefined;
   return new URL(url).href.replace(/\/+$/, '');
 }
@@ -439,14 +446,14 @@ function firstLineOf(error: unknown): string {
 export function resolveConfigDocument(document: unknown, flags: GatewayConfig): RoutingConfig {
   const result = configDocumentSchema.safeParse(document);
   if (!result.success) throw new ConfigFileError(result.error.issues.flatMap((issue) => problemLines(issue, document)));
-  return routingOf(result.data, flags, configHash(document));
+  return routingOf(result.data, flags, document);
 }
 
-function routingOf(document: ConfigDocument, flags: GatewayConfig, hash: string): RoutingConfig {
+function routingOf(parsed: ConfigDocument, flags: GatewayConfig, document: unknown): RoutingConfig {
   const defaults = settingsFromFlags(flags);
-  const services = new Map(Object.entries(document.services).map(([name, spec]) => [name, serviceOf(name, spec, defaults)] as const));
-  const routes = Object.freeze(document.routes.map(routeOf));
-  return Object.freeze({ services, routes, hash });
+  const services = new Map(Object.entries(parsed.services).map(([name, spec]) => [name, serviceOf(name, spec, defaults)] as const));
+  const routes = Object.freeze(parsed.routes.map(routeOf));
+  return Object.freeze({ services, routes, hash: configHash(document), document });
 }
 
 function serviceOf(name: string, spec: ServiceDocument, defaults: ServiceSettings): ServiceSpec {
@@ -454,7 +461,7 @@ function serviceOf(name: string, spec: ServiceDocument, defaults: ServiceSetting
 }
 
 function backendOf(entry: BackendEntry): BackendSpec {
-  return Object.freeze(typeof entry === 'string' ? { url: entry, weight: 1 } : { url: entry.url, weight: entry.weight });
+  return Object.freeze(typeof entry === 'string' ? { url: entry, weight: 1, drained: false } : { url: entry.url, weight: entry.weight, drained: entry.drained ?? false });
 }
 
 function settingsOf(spec: ServiceDocument, defaults: ServiceSettings): ServiceSettings {
@@ -524,7 +531,7 @@ function routeOf(route: RouteDocument, index: number): RouteSpec {
  */
 export function routingFromFlags(flags: GatewayConfig): RoutingConfig {
   const document = { services: { [DEFAULT_SERVICE]: { backends: [...flags.backends] } }, routes: [{ service: DEFAULT_SERVICE }] };
-  const backendSpecs = Object.freeze(flags.backends.map((url) => Object.freeze({ url, weight: 1 })));
+  const backendSpecs = Object.freeze(flags.backends.map((url) => Object.freeze({ url, weight: 1, drained: false })));
   const service: ServiceSpec = Object.freeze({ name: DEFAULT_SERVICE, backends: backendSpecs, settings: settingsFromFlags(flags) });
   const catchAll: RouteSpec = Object.freeze({
     host: undefined,
@@ -536,7 +543,7 @@ export function routingFromFlags(flags: GatewayConfig): RoutingConfig {
     rateLimitPerSecond: undefined,
     index: 0,
   });
-  return Object.freeze({ services: new Map([[DEFAULT_SERVICE, service]]), routes: Object.freeze([catchAll]), hash: configHash(document) });
+  return Object.freeze({ services: new Map([[DEFAULT_SERVICE, service]]), routes: Object.freeze([catchAll]), hash: configHash(document), document });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ import { parseListenAddress } from './listen-address.js';
 import { parseAllowedMethods, parseContentTypes } from './request-rules.js';
 import { parseTrustedProxies } from './trusted-proxies.js';
 import {
+  parseAdminToken,
+  parseDnsServers,
   parseBackendList,
   parseBoolean,
   parseByteSize,
@@ -196,12 +198,27 @@ export const FLAGS: readonly FlagSpec[] = [
     parse: parseOptional(parseFilePath),
   }),
   flag({
+    name: 'config-source',
+    key: 'configSource',
+    defaultText: 'file',
+    help: 'in a cluster (--redis-url, --workers): what wins at start and when the local --config changes: file (this instance\'s file, published to the others) or redis (the cluster\'s stored configuration)',
+    parse: parseChoice(['file', 'redis'] as const),
+  }),
+  flag({
     name: 'resolve-backends',
     key: 'resolveBackends',
     defaultText: 'false',
     help: 'resolve backend host names by DNS every --dns-refresh, every address a backend (a service\'s `resolve` in --config)',
     boolean: true,
     parse: parseBoolean,
+  }),
+  flag({
+    name: 'dns-resolver',
+    key: 'dnsResolvers',
+    defaultText: '',
+    defaultHelp: "unset: the system's (getaddrinfo, /etc/hosts)",
+    help: 'DNS servers asked by --resolve-backends, comma-separated addresses with an optional port: 10.0.0.53,[fd00::53]:5353 (NGINX\'s resolver)',
+    parse: parseDnsServers,
   }),
   flag({
     name: 'dns-refresh',
@@ -362,6 +379,14 @@ export const FLAGS: readonly FlagSpec[] = [
     defaultHelp: 'unset: on --listen',
     help: 'serve /health, /health/ready, /metrics and /status on this address instead (they are then proxied on --listen)',
     parse: parseOptional(parseListenAddress),
+  }),
+  flag({
+    name: 'admin-token',
+    key: 'adminToken',
+    defaultText: '',
+    defaultHelp: 'unset: no admin API',
+    help: 'bearer token of the admin API on --admin-listen (/admin/services: list, add, drain and remove backends); prefer the variable, which ps does not show',
+    parse: parseOptional(parseAdminToken),
   }),
   flag({
     name: 'log-level',

@@ -60,8 +60,17 @@ export interface GatewayConfig {
    * behind one catch-all route. `--config`, `CONFIG`, default unset.
    */
   readonly configPath: string | undefined;
+  /**
+   * In a cluster (a shared store: --redis-url, or --workers), what wins at start and when the local
+   * --config file changes: `file` (this instance's file, published to the others; at start the stored
+   * version is taken when it was made from the same file) or `redis` (the stored version, whatever
+   * the file says). Admin API changes reach every member either way. `--config-source`, `CONFIG_SOURCE`, default `file`.
+   */
+  readonly configSource: 'file' | 'redis';
   /** Resolve backend host names by DNS, every address a backend. `--resolve-backends`, `RESOLVE_BACKENDS`, default `false`. */
   readonly resolveBackends: boolean;
+  /** DNS servers asked for those names (`ip` or `ip:port`); empty: the system's resolver. `--dns-resolver`, `DNS_RESOLVER`, default unset. */
+  readonly dnsResolvers: readonly string[];
   /** How often those names are resolved again. `--dns-refresh`, `DNS_REFRESH`, default `5s`. */
   readonly dnsRefreshMs: number;
   /**
@@ -170,6 +179,11 @@ export interface GatewayConfig {
    * `--admin-listen`, `ADMIN_LISTEN`, default unset.
    */
   readonly adminListen: ListenAddress | undefined;
+  /**
+   * Bearer token of the admin API (`/admin/services` on --admin-listen); the API is off unless both
+   * are set. `--admin-token`, `ADMIN_TOKEN`, default unset.
+   */
+  readonly adminToken: string | undefined;
   /** `debug`, `info`, `warn` or `error`; access-log lines are `info`. `--log-level`, `LOG_LEVEL`, default `info`. */
   readonly logLevel: LogLevel;
   /** One JSON line per proxied request on stdout. `--access-log`, `ACCESS_LOG`, default `true`. */

@@ -13,6 +13,8 @@ export interface BackendSpec {
   readonly url: string;
   /** Share of the service's traffic relative to its other backends; whole, ≥ 1, default 1. */
   readonly weight: number;
+  /** Configured but taking no new requests (set through the admin API, or in the file). */
+  readonly drained: boolean;
 }
 
 /** Circuit breaker of each backend of a service: `--breaker-failures`, `--breaker-cooldown`, `--breaker-statuses`. */
@@ -93,6 +95,8 @@ export interface RoutingConfig {
   readonly routes: readonly RouteSpec[];
   /** Short hash of the declared document (hex), shown on /status and /metrics to tell versions apart. */
   readonly hash: string;
+  /** The document it was resolved from, as JSON data in the file's shape: what the admin API edits and a shared store keeps. */
+  readonly document: unknown;
 }
 
 /** The service the flags describe when there is no config file. */

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { parseBackendList, parseBoolean, parseByteSize, parseChoice, parsePath, parseWholeNumber, parseWorkerCount } from './value-parsers.js';
+import { parseAdminToken, parseBackendList, parseBoolean, parseByteSize, parseChoice, parseDnsServers, parsePath, parseWholeNumber, parseWorkerCount } from './value-parsers.js';
 
 describe(parseBackendList.name, () => {
   it.each([
@@ -138,5 +138,33 @@ describe(parsePath.name, () => {
 
   it.each(['', 'healthz', '/with space'])('refuses %j', (text) => {
     expect(() => parsePath(text)).toThrow(RangeError);
+  });
+});
+
+describe(parseDnsServers.name, () => {
+  it.each([
+    ['10.0.0.53', ['10.0.0.53']],
+    ['127.0.0.1:5353', ['127.0.0.1:5353']],
+    ['fd00::53', ['fd00::53']],
+    ['[fd00::53]:5353', ['[fd00::53]:5353']],
+    [' 10.0.0.53 , 10.0.0.54 ', ['10.0.0.53', '10.0.0.54']],
+    ['', []],
+  ])('reads %j as %j', (text, servers) => {
+    expect(parseDnsServers(text)).toEqual(servers);
+  });
+
+  it.each(['dns.example.com', '10.0.0.53:0', '10.0.0.53:99999', '[fd00::53]:x', '10.0.0'])('refuses %j, naming it', (text) => {
+    expect(() => parseDnsServers(text)).toThrow(text);
+  });
+});
+
+describe(parseAdminToken.name, () => {
+  it('takes a token of 16 characters or more from the bearer alphabet', () => {
+    expect(parseAdminToken('0123456789abcdef')).toBe('0123456789abcdef');
+    expect(parseAdminToken('a-b.c_d~e+f/gh0123==')).toBe('a-b.c_d~e+f/gh0123==');
+  });
+
+  it.each(['short', 'has space inside it', 'quote"0123456789abc'])('refuses %j', (text) => {
+    expect(() => parseAdminToken(text)).toThrow(RangeError);
   });
 });

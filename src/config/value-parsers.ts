@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 
 /**
@@ -148,6 +149,28 @@ function parseBackendUrl(entry: string): URL {
   // Checked on the text: an empty `?` or `#` parses as no query, yet would be kept in the URL.
   if (entry.includes('?') || entry.includes('#')) throw new RangeError(`${entry}: a backend URL cannot have a query or fragment`);
   return url;
+}
+
+/** DNS server addresses as node:dns takes them: `10.0.0.53`, `10.0.0.53:5353`, `fd00::53`, `[fd00::53]:5353`. */
+export function parseDnsServers(text: string): readonly string[] {
+  const servers = text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  for (const server of servers) {
+    const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(server);
+    const [host, port] = bracketed ? [bracketed[1], bracketed[2]] : isIP(server) === 6 ? [server, undefined] : server.split(':');
+    if (isIP(host) === 0) throw new RangeError(`${server}: expected the address of a DNS server, such as 10.0.0.53 or 127.0.0.1:5353`);
+    if (port !== undefined && !(/^\d+$/.test(port) && Number(port) > 0 && Number(port) < 65536)) throw new RangeError(`${server}: expected a port from 1 to 65535`);
+  }
+  return Object.freeze(servers);
+}
+
+/** A bearer token (RFC 6750's token68 characters), long enough not to be guessed. */
+export function parseAdminToken(text: string): string {
+  if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(text)) throw new RangeError('expected letters, digits and - . _ ~ + / (a bearer token), such as the output of openssl rand -hex 32');
+  if (text.length < 16) throw new RangeError('expected at least 16 characters, such as the output of openssl rand -hex 32');
+  return text;
 }
 
 /** A Redis URL as ioredis takes it: `redis://[user:password@]host[:port][/db]`, or `rediss://` for TLS. */

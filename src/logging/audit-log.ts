@@ -2,7 +2,18 @@ import { Injectable } from '@nestjs/common';
 import { RootLogger } from './root-logger.js';
 
 /** What an audit line is about. */
-export type AuditEvent = 'authentication-failed' | 'authentication-throttled' | 'access-denied' | 'api-keys-reloaded' | 'api-keys-rejected' | 'certificate-reloaded' | 'certificate-rejected';
+export type AuditEvent =
+  | 'authentication-failed'
+  | 'authentication-throttled'
+  | 'access-denied'
+  | 'api-keys-reloaded'
+  | 'api-keys-rejected'
+  | 'certificate-reloaded'
+  | 'certificate-rejected'
+  | 'backend-added'
+  | 'backend-removed'
+  | 'backend-drained'
+  | 'backend-activated';
 
 export interface AuditFields {
   /** The consumer, when a key named one. */
@@ -15,6 +26,9 @@ export interface AuditFields {
   readonly method?: string;
   readonly url?: string;
   readonly file?: string;
+  /** For a change made through the admin API: the service and the backend it changed. */
+  readonly service?: string;
+  readonly backend?: string;
 }
 
 /**
@@ -27,7 +41,7 @@ export class AuditLog {
   constructor(private readonly root: RootLogger) {}
 
   record(event: AuditEvent, fields: AuditFields): void {
-    const level = event.endsWith('reloaded') ? 'info' : 'warn';
+    const level = event.endsWith('reloaded') || event.startsWith('backend-') ? 'info' : 'warn';
     this.root.pino[level]({ audit: true, event, ...fields }, `${event}: ${fields.reason}`);
   }
 }

@@ -91,6 +91,10 @@ export class WorkerPrimary {
     cluster.on('exit', (worker, code: number | null, signal: NodeJS.Signals | null) => this.exited(worker, code, signal));
     process.on('SIGTERM', () => this.stop('SIGTERM'));
     process.on('SIGINT', () => this.stop('SIGINT'));
+    // `kill -HUP <primary>` re-reads --config as it does for a single process: each worker reads it.
+    process.on('SIGHUP', () => {
+      for (const { worker } of this.workers.values()) worker.process.kill('SIGHUP');
+    });
     // One first: if it cannot listen (address in use), it says so once and the primary exits as a single gateway would.
     this.fork();
   }
