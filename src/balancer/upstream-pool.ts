@@ -36,6 +36,8 @@ export class UpstreamPool implements OnModuleDestroy {
   private readonly pools = new Map<string, ServicePool>();
   private readonly byUrl = new Map<string, Upstream>();
   private readonly retiring = new Set<Upstream>();
+  /** What each backend was built with (breaker, caps, TLS name): a version that changes any of it builds the backend anew. */
+  private readonly builtWith = new WeakMap<Upstream, string>();
   private readonly listeners: PoolListener[] = [];
   private drainTimer: NodeJS.Timeout | undefined;
   /** The version in force, applied again when DNS discovery finds new addresses. */
@@ -90,8 +92,10 @@ export class UpstreamPool implements OnModuleDestroy {
       service.settings = spec.settings;
       const members = this.discovery.backendsOf(spec).map(({ url, weight, drained, serverName }) => {
         let upstream = this.byUrl.get(url);
-        if (upstream && !upstream.retired) kept.add(upstream);
+        if (upstream && !upstream.retired && this.builtWith.get(upstream) === buildOf(spec, serverName)) kept.add(upstream);
         else {
+          // New settings for its breaker or caps (as Envoy re-creates a changed cluster): a fresh breaker with them.
+          if (upstream) this.breakers.forget(url);
           upstream = this.create(url, spec, serverName);
           added.push(upstream);
         }
@@ -125,13 +129,15 @@ export class UpstreamPool implements OnModuleDestroy {
   private create(url: string, spec: ServiceSpec, serverName: DiscoveredBackend['serverName']): Upstream {
     const { settings } = spec;
     const breaker = this.breakers.breakerFor(url, { failures: settings.breaker.failures, cooldownMs: settings.breaker.cooldownMs });
-    return new Upstream(url, breaker, settings.maxSocketsPerBackend, settings.maxInflightPerBackend, this.tls, serverName);
+    const upstream = new Upstream(url, breaker, settings.maxSocketsPerBackend, settings.maxInflightPerBackend, this.tls, serverName);
+    this.builtWith.set(upstream, buildOf(spec, serverName));
+    return upstream;
   }
 
   /** Out of rotation now; closed once its requests are done, or at --shutdown-timeout. */
   private retire(upstream: Upstream): void {
     upstream.retired = true;
-    this.byUrl.delete(upstream.url);
+    if (this.byUrl.get(upstream.url) === upstream) this.byUrl.delete(upstream.url);
     this.retiring.add(upstream);
     upstream.drainDeadline = performance.now() + this.config.shutdownTimeoutMs;
     this.drainTimer ??= setInterval(() => this.closeDrained(), DRAIN_POLL_MS).unref();
@@ -153,4 +159,9 @@ export class UpstreamPool implements OnModuleDestroy {
       this.drainTimer = undefined;
     }
   }
+}
+
+/** The settings an Upstream is built with; the others (timeouts, retries, checks, weight) are read where they are used. */
+function buildOf({ settings }: ServiceSpec, serverName: string | undefined): string {
+  return `${settings.breaker.failures}/${settings.breaker.cooldownMs}/${settings.maxSocketsPerBackend}/${settings.maxInflightPerBackend}/${serverName ?? ''}`;
 }

@@ -35,7 +35,8 @@ export class UpstreamTries {
       },
       retired: (upstream) => {
         this.countersOf.delete(upstream);
-        metrics.forgetBackend(upstream.url);
+        // Not when it was rebuilt under the same URL (new breaker settings): its counters go on.
+        if (pool.upstream(upstream.url) === undefined) metrics.forgetBackend(upstream.url);
       },
     });
   }
