@@ -1,4 +1,6 @@
 import http from 'node:http';
+import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,6 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
+import { type Certificates, makeCertificates } from './support/certificates.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
 import { rawRequest } from './support/http.js';
 import { type StubDnsServer, startStubDnsServer } from './support/stub-dns-server.js';
@@ -108,5 +111,55 @@ describe('DNS service discovery (resolve: true)', () => {
     await sleep(600);
     const answers = await Promise.all(Array.from({ length: 5 }, () => rawRequest(`${gateway.url}/`).then((response) => `${response.status} ${response.body.toString()}`)));
     expect(answers).toEqual(Array(5).fill('200 127.0.0.2'));
+  });
+});
+
+describe('DNS service discovery of an https:// backend', () => {
+  let dns: StubDnsServer;
+  let certificates: Certificates;
+  let server: https.Server;
+  let servernames: (string | false | null)[];
+  let gateway: TestGateway;
+  let dir: string;
+
+  beforeAll(async () => {
+    dns = await startStubDnsServer();
+    dns.set('secure.test', ['127.0.0.1']);
+    certificates = makeCertificates();
+    const ca = certificates.ca('discovery-ca');
+    // Valid for the name only: an address in its place would fail the check.
+    const issued = ca.server('secure', ['secure.test']);
+    servernames = [];
+    server = https.createServer({ cert: issued.cert, key: issued.key }, (req, res) => {
+      servernames.push((req.socket as TLSSocket).servername);
+      res.end('secure');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    dir = mkdtempSync(join(tmpdir(), 'gateway-dns-tls-'));
+    const config = join(dir, 'gateway.yaml');
+    const healthCheck = { interval: '100ms', fall: 1 };
+    writeFileSync(config, toYaml({ services: { secure: { backends: [`https://secure.test:${port}`], resolve: true, healthCheck } }, routes: [{ service: 'secure' }] }));
+    gateway = await startGateway([`--config=${config}`, `--dns-resolver=${dns.address}:${dns.port}`, `--upstream-ca=${ca.certPath}`, '--rate-limit=0']);
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    server?.closeAllConnections();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await dns?.close();
+    certificates?.remove();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('connects to the address and names the host for SNI and the certificate check, in requests and health checks', async () => {
+    await until(gateway, (body) => body === 'secure');
+    const { port } = server.address() as AddressInfo;
+    await expect(backendUrls(gateway)).resolves.toEqual([`secure https://127.0.0.1:${port}`]);
+    // A few check rounds: one failed check would take it out (fall: 1).
+    await sleep(500);
+    const metrics = await rawRequest(`${gateway.url}/metrics`, { headers: { accept: 'application/json' } });
+    expect((JSON.parse(metrics.body.toString()) as { backends: { health: string }[] }).backends.map(({ health }) => health)).toEqual(['healthy']);
+    expect(new Set(servernames)).toEqual(new Set(['secure.test']));
   });
 });

@@ -16,8 +16,8 @@ export interface Issued {
 }
 
 export interface CertificateAuthority extends Issued {
-  /** A server certificate for 127.0.0.1, ::1 and localhost. */
-  server(name: string): Issued;
+  /** A server certificate for 127.0.0.1, ::1 and localhost, or for the given DNS names alone. */
+  server(name: string, dnsNames?: readonly string[]): Issued;
   /** A client certificate (extendedKeyUsage clientAuth) with this common name. */
   client(commonName: string): Issued;
 }
@@ -57,7 +57,8 @@ export function makeCertificates(): Certificates {
       };
       return {
         ...issued(caName),
-        server: (name) => sign(name, `/CN=${name}`, 'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\nextendedKeyUsage=serverAuth\n'),
+        server: (name, dnsNames) =>
+          sign(name, `/CN=${name}`, `subjectAltName=${dnsNames ? dnsNames.map((dns) => `DNS:${dns}`).join(',') : 'IP:127.0.0.1,IP:::1,DNS:localhost'}\nextendedKeyUsage=serverAuth\n`),
         client: (commonName) => sign(commonName, `/CN=${commonName}/O=Gateway Tests`, 'extendedKeyUsage=clientAuth\n'),
       };
     },

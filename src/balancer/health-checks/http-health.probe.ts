@@ -10,7 +10,16 @@ import type { HealthProbe, ProbeSettings } from './health-probe.js';
 type CheckTls = UpstreamTlsMaterial & { readonly rejectUnauthorized: boolean };
 
 /** What the main thread asks of the checking thread, and what it answers. */
-type CheckOrder = { readonly id: number; readonly href: string; readonly path: string; readonly timeoutMs: number } | { readonly abort: number };
+type CheckOrder =
+  | {
+      readonly id: number;
+      readonly href: string;
+      readonly path: string;
+      readonly timeoutMs: number;
+      /** For https://: the name the certificate must carry (a backend found by DNS has an address in its URL). */
+      readonly servername: string | undefined;
+    }
+  | { readonly abort: number };
 interface CheckVerdict {
   readonly id: number;
   readonly passed: boolean;
@@ -67,7 +76,8 @@ export class HttpHealthProbe implements HealthProbe, OnModuleInit, OnModuleDestr
         signal.removeEventListener('abort', stop);
         resolve(passed);
       });
-      worker.postMessage({ id, href: upstream.target.href, path: upstream.pathFor(settings.path), timeoutMs: settings.timeoutMs } satisfies CheckOrder);
+      const servername = upstream.tlsConnect?.servername || undefined;
+      worker.postMessage({ id, href: upstream.target.href, path: upstream.pathFor(settings.path), timeoutMs: settings.timeoutMs, servername } satisfies CheckOrder);
     });
   }
 
@@ -120,7 +130,7 @@ function runChecks(): void {
       inFlight.get(order.abort)?.destroy(new Error('health checks stopped'));
       return;
     }
-    const { id, href, path, timeoutMs } = order;
+    const { id, href, path, timeoutMs, servername } = order;
     let answered = false;
     const answer = (passed: boolean) => {
       if (answered) return;
@@ -128,7 +138,7 @@ function runChecks(): void {
       port.postMessage({ id, passed } satisfies CheckVerdict);
     };
     const target = new URL(href);
-    const req = target.protocol === 'https:' ? https.request(target, { method: 'GET', path, agent: false, ...secure }) : http.request(target, { method: 'GET', path, agent: false });
+    const req = target.protocol === 'https:' ? https.request(target, { method: 'GET', path, agent: false, ...secure, servername }) : http.request(target, { method: 'GET', path, agent: false });
     inFlight.set(id, req);
     // The timeout bounds the whole check, body included, not just one idle stretch of the socket.
     const timer = setTimeout(() => req.destroy(new Error(`health check timed out after ${timeoutMs} ms`)), timeoutMs);
