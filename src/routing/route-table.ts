@@ -108,9 +108,12 @@ export class RouteTable {
   /** Longer suffix first. */
   private readonly wildcards: readonly WildcardGroup[];
   private readonly anyHost: readonly CompiledRoute[];
+  /** Each route as compiled, for `targetOf`. */
+  private readonly compiledOf = new Map<RouteSpec, CompiledRoute>();
 
   constructor(routes: readonly RouteSpec[]) {
     const compiled = routes.map(compile);
+    for (const entry of compiled) this.compiledOf.set(entry.route, entry);
     compiled.sort(byPrecedence);
     this.routes = compiled.map((entry) => entry.route);
 
@@ -142,7 +145,13 @@ export class RouteTable {
    * @param headers names lower case, as Node gives them
    */
   match(host: string | undefined, path: string, method: string, headers: IncomingHttpHeaders): RouteMatch | undefined {
-    if (this.catchAll !== undefined) return { route: this.catchAll, path };
+    const route = this.routeFor(host, path, method, headers);
+    return route && { route, path: this.targetOf(route, path) };
+  }
+
+  /** As `match`, the route alone: nothing is allocated (this runs for every request). */
+  routeFor(host: string | undefined, path: string, method: string, headers: IncomingHttpHeaders): RouteSpec | undefined {
+    if (this.catchAll !== undefined) return this.catchAll;
     if (this.hostMatters) {
       const name = hostOf(host);
       if (name !== undefined) {
@@ -163,15 +172,21 @@ export class RouteTable {
     }
     return firstMatch(this.anyHost, path, method, headers);
   }
+
+  /** The request target to forward for a request this route matched: the prefix stripped when the route says so. */
+  targetOf(route: RouteSpec, path: string): string {
+    const entry = this.compiledOf.get(route);
+    return entry?.strip ? stripped(entry.prefix, path) : path;
+  }
 }
 
-function firstMatch(routes: readonly CompiledRoute[], path: string, method: string, headers: IncomingHttpHeaders): RouteMatch | undefined {
+function firstMatch(routes: readonly CompiledRoute[], path: string, method: string, headers: IncomingHttpHeaders): RouteSpec | undefined {
   for (let i = 0; i < routes.length; i++) {
     const entry = routes[i];
     if (!entry.anyPath && !prefixMatches(entry.prefix, path)) continue;
     if (entry.methods !== undefined && !entry.methods.has(method)) continue;
     if (entry.headers.length !== 0 && !headersMatch(entry.headers, headers)) continue;
-    return { route: entry.route, path: entry.strip ? stripped(entry.prefix, path) : path };
+    return entry.route;
   }
   return undefined;
 }

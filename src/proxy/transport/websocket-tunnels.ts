@@ -55,7 +55,7 @@ export class WebSocketTunnels {
     // Hop-by-hop, so stripped for forwarding; a WebSocket handshake needs both.
     req.headers.connection = 'Upgrade';
     req.headers.upgrade = 'websocket';
-    const outgoing = this.request(upstream, req, routed.path);
+    const outgoing = this.request(upstream, req, this.router.targetOf(routed, req.url ?? '/'));
     const { tryTimeoutMs, writeTimeoutMs } = routed.service.settings;
     const connectTimeoutMs = tryTimeoutMs ?? writeTimeoutMs;
     outgoing.setTimeout(connectTimeoutMs, () => outgoing.destroy(new Error(`backend did not answer the upgrade within ${connectTimeoutMs} ms`)));
