@@ -8,6 +8,7 @@ import { upstreamTlsOptions } from './balancer/upstream-tls.js';
 import { ApiKeys } from './proxy/auth/api-keys.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config.js';
 import { GatewayConfigModule, type GatewayConfigSource } from './config/gateway-config.module.js';
+import type { RoutingConfig } from './config/routing-config.js';
 import { sourceOf } from './config/parse-gateway-config.js';
 import { listenOn } from './lifecycle/listen-on.js';
 import { QuietBootstrapLogger } from './logging/quiet-bootstrap.logger.js';
@@ -24,8 +25,8 @@ export interface CreateGatewayOptions {
  * @throws ConfigError or HelpRequested before any module is created.
  */
 export async function createGateway(source: GatewayConfigSource, options: CreateGatewayOptions = {}): Promise<NestExpressApplication> {
-  const { module, config } = await GatewayConfigModule.load(source);
-  refuseUnusableFiles(config);
+  const { module, config, routing } = await GatewayConfigModule.load(source);
+  refuseUnusableFiles(config, routing);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(module), GatewayHttpAdapter.fromConfig(config), {
     // The gateway forwards bodies untouched; a parser would consume them (and 413 large ones).
     bodyParser: false,
@@ -46,9 +47,11 @@ export async function createGateway(source: GatewayConfigSource, options: Create
  * Nest would first log the error and its stack from the provider that read it. (The --tls-* files
  * are read by GatewayHttpAdapter.fromConfig, which also runs before.)
  */
-function refuseUnusableFiles(config: GatewayConfig): void {
+function refuseUnusableFiles(config: GatewayConfig, routing: RoutingConfig): void {
   ApiKeys.readAtStart(config);
-  upstreamTlsOptions(config);
+  // Only for https:// backends: a context of some 800 CAs costs start time and memory for nothing otherwise.
+  const backends = [...routing.services.values()].flatMap((service) => service.backends);
+  if (backends.some(({ url }) => url.startsWith('https:'))) upstreamTlsOptions(config);
 }
 
 /**
