@@ -157,6 +157,17 @@ describe('one running configuration across instances through Redis (--redis-url,
     return [first, second];
   }
 
+  it('leaves gateways that share Redis for limits alone (no --config, no admin API) each on its own --backends', async () => {
+    const limitsOnly = [`--redis-url=${redis.url}`, `--redis-prefix=${prefix}`, '--proxy-engine=undici', '--rate-limit=0'];
+    const onA = await start([`--backends=${a.url}`, ...limitsOnly]);
+    const onB = await start([`--backends=${b.url}`, ...limitsOnly]);
+    // Past a catch-up period: time for either to have taken the other's, were it shared.
+    await sleep(1_200);
+    const bodies = async (gateway: TestGateway) => Promise.all(Array.from({ length: 4 }, async () => (await rawRequest(`${gateway.url}/probe`)).body.toString()));
+    expect(await bodies(onA)).toEqual(['a', 'a', 'a', 'a']);
+    expect(await bodies(onB)).toEqual(['b', 'b', 'b', 'b']);
+  });
+
   it('applies a backend added on A on B within 1 s: B lists it and sends requests to it', async () => {
     const [gatewayA, gatewayB] = await pair([a]);
     expect([...(await defaultBackends(gatewayB)).keys()]).toEqual([a.url]);

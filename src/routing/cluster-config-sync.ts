@@ -34,9 +34,12 @@ interface StoredConfig {
  * the announcement arrives, or within a second by reading it again (a missed message, a restart).
  * Whatever the store holds wins: two members that stored at the same moment both end on the one
  * written last, and a store that lost the record (Redis restarted empty) gets the running version
- * back from the first member to notice, or takes a newer member's. At start a member takes the stored version when --config-source=redis, or when it was
- * made from the same file as its own (so admin changes survive a rolling restart); otherwise its
- * own file wins and is stored. A store that does not answer leaves each member on what it has.
+ * back from the first member to notice, or takes a newer member's. At start a member takes the
+ * stored version when --config-source=redis, or when it was made from the same file as its own (so
+ * admin changes survive a rolling restart); otherwise its own file wins and is stored. Only gateways
+ * with something to share take part: a --config file, or the admin API (gateways that share Redis
+ * for limits alone keep their own --backends, as before). A store that does not answer leaves each
+ * member on what it has.
  */
 @Injectable()
 export class ClusterConfigSync implements OnModuleInit, OnModuleDestroy {
@@ -60,7 +63,8 @@ export class ClusterConfigSync implements OnModuleInit, OnModuleDestroy {
   /** Takes (or stores) the cluster's version before the gateway serves, waiting at most CONNECT_WAIT_MS for the store. */
   async onModuleInit(): Promise<void> {
     const store = this.store;
-    if (!store) return;
+    // Gateways that share Redis only for limits and breakers, each with its own --backends, stay as they were.
+    if (!store || !this.hasConfigurationToShare()) return;
     this.running.onApplied((routing, origin) => {
       if (origin !== 'cluster') void this.share(routing);
     });
@@ -75,6 +79,12 @@ export class ClusterConfigSync implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     clearInterval(this.timer);
+  }
+
+  /** A --config file, or the admin API: without either, the flags are this instance's own business. */
+  private hasConfigurationToShare(): boolean {
+    const { configPath, adminToken, adminListen } = this.config;
+    return configPath !== undefined || (adminToken !== undefined && adminListen !== undefined);
   }
 
   private async adoptAtStart(): Promise<void> {
