@@ -34,6 +34,8 @@ export interface FlagSpec<K extends keyof GatewayConfig = keyof GatewayConfig> {
   readonly defaultHelp?: string;
   /** Boolean flags may stand alone (`--trust-proxy`), as in Go. */
   readonly boolean?: true;
+  /** A credential: an error about its value says what is wrong, never the value. */
+  readonly secret?: true;
   readonly parse: (text: string) => GatewayConfig[K];
 }
 
@@ -385,6 +387,7 @@ export const FLAGS: readonly FlagSpec[] = [
     key: 'adminToken',
     defaultText: '',
     defaultHelp: 'unset: no admin API',
+    secret: true,
     help: 'bearer token of the admin API on --admin-listen (/admin/services: list, add, drain and remove backends); prefer the variable, which ps does not show',
     parse: parseOptional(parseAdminToken),
   }),

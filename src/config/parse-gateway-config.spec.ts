@@ -263,6 +263,12 @@ describe(parseGatewayConfig.name, () => {
     expect(parseGatewayConfig(argv, {})[key]).toEqual(value);
   });
 
+  it('never repeats a bad admin token in its error, from the flag or the variable', () => {
+    expect(() => parseGatewayConfig(['--admin-token=s3cr3t pass'], {})).toThrow('invalid --admin-token (11 characters, not shown): expected letters, digits');
+    expect(() => parseGatewayConfig([], { ADMIN_TOKEN: 'short' })).toThrow('invalid ADMIN_TOKEN (5 characters, not shown): expected at least 16 characters');
+    expect(() => parseGatewayConfig([], { ADMIN_TOKEN: 'short' })).not.toThrow(/short"/);
+  });
+
   it('accepts -- as the end of the flags', () => {
     expect(parseGatewayConfig(['--rate-limit=9', '--'], {}).rateLimitPerSecond).toBe(9);
   });

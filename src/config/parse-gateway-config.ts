@@ -97,7 +97,8 @@ function parseValue(spec: FlagSpec, raw: RawValue): unknown {
     return spec.parse(raw.text);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new ConfigError(`invalid ${raw.source} ${JSON.stringify(raw.text)}: ${reason}`);
+    const shown = spec.secret ? `(${raw.text.length} characters, not shown)` : JSON.stringify(raw.text);
+    throw new ConfigError(`invalid ${raw.source} ${shown}: ${reason}`);
   }
 }
 
