@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { HeaderMatch, RouteSpec } from '../config/routing-config.js';
+import { isUnder } from './path-prefix.js';
 
 /*
  * Which route a request takes: pure, synchronous, and on every request's path, so everything that
@@ -22,7 +23,6 @@ export interface RouteMatch {
 }
 
 const SLASH = 0x2f;
-const QUESTION_MARK = 0x3f;
 const COLON = 0x3a;
 const DOT = 0x2e;
 const OPEN_BRACKET = 0x5b;
@@ -183,20 +183,12 @@ export class RouteTable {
 function firstMatch(routes: readonly CompiledRoute[], path: string, method: string, headers: IncomingHttpHeaders): RouteSpec | undefined {
   for (let i = 0; i < routes.length; i++) {
     const entry = routes[i];
-    if (!entry.anyPath && !prefixMatches(entry.prefix, path)) continue;
+    if (!entry.anyPath && !isUnder(path, entry.prefix)) continue;
     if (entry.methods !== undefined && !entry.methods.has(method)) continue;
     if (entry.headers.length !== 0 && !headersMatch(entry.headers, headers)) continue;
     return entry.route;
   }
   return undefined;
-}
-
-/** `path` starts with `prefix` (not `/`, no trailing `/`) followed by the end of a segment: `/`, `?` or nothing. */
-function prefixMatches(prefix: string, path: string): boolean {
-  if (!path.startsWith(prefix)) return false;
-  if (path.length === prefix.length) return true;
-  const next = path.charCodeAt(prefix.length);
-  return next === SLASH || next === QUESTION_MARK;
 }
 
 /** `path` (which `prefix` matches) without it, query kept, always starting with `/`. */

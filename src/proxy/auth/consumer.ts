@@ -1,12 +1,6 @@
 import type { ApiKeyConsumer, RouteRule } from '../../config/api-keys-file.js';
+import { isUnder } from '../../routing/path-prefix.js';
 
-/** Whether `path` is `prefix` or below it, segment-wise: `/orders` covers `/orders`, `/orders/7` and `/orders?x`, not `/ordersX`. */
-export function isUnder(path: string, prefix: string): boolean {
-  if (!path.startsWith(prefix)) return false;
-  if (path.length === prefix.length || prefix.endsWith('/')) return true;
-  const next = path.charCodeAt(prefix.length);
-  return next === 0x2f /* / */ || next === 0x3f /* ? */;
-}
 
 /** One consumer of the --api-keys file, ready for requests: its name, its own rate limit, what its roles allow. */
 export class Consumer {
