@@ -15,7 +15,7 @@ import {
   type ServiceSettings,
   type ServiceSpec,
 } from './routing-config.js';
-import { parseBackendList } from './value-parsers.js';
+import { backendIdentityOf, parseBackendUrl } from './value-parsers.js';
 
 /**
  * The gateway's declarative config file (`--config=gateway.yaml`): services (backends and their
@@ -97,10 +97,10 @@ function positiveDuration() {
     .refine((ms) => ms > 0, POSITIVE_DURATION_MESSAGE);
 }
 
-/** What parseBackendList finds wrong with one URL (the same rules as --backends), without the URL it repeats. */
+/** What parseBackendUrl finds wrong with one URL (the same rules as --backends), without the URL it repeats. */
 function backendUrlProblem(url: string): string | undefined {
   try {
-    parseBackendList(url);
+    parseBackendUrl(url);
     return undefined;
   } catch (error) {
     const message = (error as Error).message;
@@ -268,23 +268,42 @@ function refuseRepeatedBackends(entries: readonly unknown[], context: Refinement
   if (!Array.isArray(entries)) return;
   const firstIndexOf = new Map<string, number>();
   entries.forEach((entry, index) => {
-    const bare = typeof entry === 'string';
-    const url = bare ? entry : isRecord(entry) ? entry.url : undefined;
-    const identity = typeof url === 'string' ? backendIdentity(url) : undefined;
+    const identity = identityOfEntry(entry);
     if (identity === undefined) return;
     const first = firstIndexOf.get(identity);
     if (first === undefined) firstIndexOf.set(identity, index);
-    else context.addIssue({ code: 'custom', path: bare ? [index] : [index, 'url'], message: `the same backend as backends[${first}]` });
+    else context.addIssue({ code: 'custom', path: pathOfUrl(entry, [index]), message: `the same backend as backends[${first}]` });
   });
 }
 
+/** The URL of an entry of a `backends` list, a bare URL or `{ url, … }`; undefined for anything else. */
+export function urlOfBackendEntry(entry: unknown): string | undefined {
+  const url = typeof entry === 'string' ? entry : isRecord(entry) ? entry.url : undefined;
+  return typeof url === 'string' ? url : undefined;
+}
+
+/** The identity (backendIdentity) of an entry of a `backends` list; undefined for an entry without a usable URL. */
+export function identityOfEntry(entry: unknown): string | undefined {
+  const url = urlOfBackendEntry(entry);
+  return url === undefined ? undefined : backendIdentity(url);
+}
+
+/** Where a problem with an entry's URL is: the entry itself when bare, its `url` otherwise. */
+function pathOfUrl(entry: unknown, entryPath: readonly PropertyKey[]): PropertyKey[] {
+  return typeof entry === 'string' ? [...entryPath] : [...entryPath, 'url'];
+}
+
 /**
- * What makes two URLs the same backend (WHATWG normalisation: `http://B:80/` is `http://b`);
+ * What makes two URLs the same backend (see backendIdentityOf: `http://B:80/` is `http://b`);
  * undefined for a URL that is not a usable backend URL.
  */
 export function backendIdentity(url: string): string | undefined {
-  if (!SINGLE_URL.test(url) || backendUrlProblem(url) !== undefined) return undefined;
-  return new URL(url).href.replace(/\/+$/, '');
+  if (!SINGLE_URL.test(url)) return undefined;
+  try {
+    return backendIdentityOf(parseBackendUrl(url));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Header names are case-insensitive: `X-Version` and `x-version` would be one condition written twice. */
@@ -308,13 +327,12 @@ function refuseBackendsOfTwoServices(document: unknown, context: RefinementConte
   for (const [name, service] of Object.entries(document.services)) {
     if (!isRecord(service) || !Array.isArray(service.backends)) continue;
     service.backends.forEach((entry: unknown, index) => {
-      const url = typeof entry === 'string' ? entry : isRecord(entry) ? entry.url : undefined;
-      const identity = typeof url === 'string' ? backendIdentity(url) : undefined;
+      const identity = identityOfEntry(entry);
       if (identity === undefined) return;
       const owner = ownerOf.get(identity);
       if (owner === undefined) ownerOf.set(identity, name);
       else if (owner !== name) {
-        const path = typeof entry === 'string' ? ['services', name, 'backends', index] : ['services', name, 'backends', index, 'url'];
+        const path = pathOfUrl(entry, ['services', name, 'backends', index]);
         context.addIssue({ code: 'custom', path, message: `already a backend of service ${owner} (a backend belongs to one service)` });
       }
     });

@@ -125,9 +125,7 @@ export function parseBackendList(text: string): readonly string[] {
   if (entries.length === 0) throw new RangeError('expected at least one backend URL');
   const seen = new Set<string>();
   const backends = entries.map((entry) => {
-    const url = parseBackendUrl(entry);
-    // `http://b/api` and `http://b/api/` are the same backend once proxied.
-    const identity = url.href.replace(/\/+$/, '');
+    const identity = backendIdentityOf(parseBackendUrl(entry));
     if (seen.has(identity)) throw new RangeError(`${entry} is listed twice`);
     seen.add(identity);
     return entry.replace(/\/+$/, '');
@@ -135,7 +133,13 @@ export function parseBackendList(text: string): readonly string[] {
   return Object.freeze(backends);
 }
 
-function parseBackendUrl(entry: string): URL {
+/** What makes two backend URLs the same backend: WHATWG normalisation (`http://B:80` is `http://b`), and `http://b/api` and `http://b/api/` are one once proxied. */
+export function backendIdentityOf(url: URL): string {
+  return url.href.replace(/\/+$/, '');
+}
+
+/** One backend base URL, by the rules of --backends. @throws RangeError starting `<entry>: ` (or naming it, when it is no URL at all) */
+export function parseBackendUrl(entry: string): URL {
   let url: URL;
   try {
     url = new URL(entry);

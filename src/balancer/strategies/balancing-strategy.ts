@@ -7,6 +7,3 @@ import type { Upstream } from '../upstream.js';
 export interface BalancingStrategy {
   select(candidates: readonly Upstream[]): Upstream | undefined;
 }
-
-/** DI token for the BalancingStrategy in use. */
-export const BalancingStrategy = Symbol('BalancingStrategy');

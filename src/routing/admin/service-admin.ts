@@ -1,7 +1,7 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { z } from 'zod';
 import { UpstreamPool } from '../../balancer/upstream-pool.js';
-import { backendIdentity, ConfigFileError } from '../../config/config-file.js';
+import { backendIdentity, ConfigFileError, identityOfEntry, urlOfBackendEntry } from '../../config/config-file.js';
 import type { RoutingConfig } from '../../config/routing-config.js';
 import { AuditLog } from '../../logging/audit-log.js';
 import { RunningConfig } from '../running-config.js';
@@ -98,7 +98,8 @@ export class ServiceAdmin {
     const document = this.editableDocument(service);
     const index = this.indexOf(document, service, url);
     const [removed] = document.services[service].backends.splice(index, 1);
-    this.put(document, 'backend-removed', service, urlOf(removed), actor);
+    // The running document passed the schema: every entry has its URL.
+    this.put(document, 'backend-removed', service, urlOfBackendEntry(removed)!, actor);
   }
 
   /** PUT /admin/services/{service}/backends/state?url= */
@@ -123,7 +124,7 @@ export class ServiceAdmin {
   private indexOf(document: EditableDocument, service: string, url: unknown): number {
     if (typeof url !== 'string' || url === '') throw new BadRequestException('url: expected the backend URL as the url query parameter');
     const identity = backendIdentity(url);
-    const index = identity === undefined ? -1 : document.services[service].backends.findIndex((entry) => backendIdentity(urlOf(entry)) === identity);
+    const index = identity === undefined ? -1 : document.services[service].backends.findIndex((entry) => identityOfEntry(entry) === identity);
     if (index === -1) throw new NotFoundException(`No backend ${url} in service ${service}`);
     return index;
   }
@@ -152,10 +153,6 @@ export class ServiceAdmin {
     this.audit.record(event, { client: actor.client, service, backend: url, reason: `${event.replace('-', ' ')} through the admin API; configuration ${applied.hash}` });
     return applied;
   }
-}
-
-function urlOf(entry: DocumentBackend): string {
-  return typeof entry === 'string' ? entry : entry.url;
 }
 
 /** The body, validated; 400 naming the field otherwise. */
