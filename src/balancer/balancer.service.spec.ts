@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BalancerService } from './balancer.service.js';
+import { type BalanceHints, BalancerService } from './balancer.service.js';
 import { Upstream } from './upstream.js';
 import { UpstreamBreaker } from '../breaker/upstream-breaker.js';
 import { poolOf, serviceOver } from '../../test/support/service-pool.js';
@@ -17,7 +17,7 @@ describe(BalancerService.name, () => {
     const service = serviceOver(upstreams);
     const balancer = new BalancerService(poolOf(service));
     return {
-      pick: (exclude) => balancer.pick(service, exclude),
+      pick: (exclude) => balancer.pick(service, undefined, exclude),
       get panicking() {
         return balancer.panicking;
       },
@@ -128,6 +128,57 @@ describe(BalancerService.name, () => {
     expect([balancer.pick(), balancer.pick()]).toEqual([b, b]);
     available.mockReturnValue(true);
     expect(new Set([balancer.pick(), balancer.pick()])).toEqual(new Set([a, b]));
+  });
+
+  describe.each([
+    { strategy: 'round-robin', flags: [] },
+    { strategy: 'least-request', flags: ['--balance=least-request'] },
+    { strategy: 'consistent-hash', flags: ['--balance=consistent-hash', '--hash-on=path'] },
+  ])('with $strategy', ({ flags }) => {
+    /** Picks for requests with these hints from one service of a, b, c with `flags`. */
+    function picker(extraFlags: string[] = []) {
+      const service = serviceOver([a, b, c], [...flags, ...extraFlags]);
+      const balancer = new BalancerService(poolOf(service));
+      return (hints: BalanceHints, exclude?: ReadonlySet<Upstream>) => balancer.pick(service, hints, exclude);
+    }
+    const keys = Array.from({ length: 30 }, (_, i) => ({ hashKey: `/users/${i}`, stickyTo: undefined }));
+
+    it('chooses among the available upstreams only', () => {
+      vi.spyOn(b, 'isAvailable').mockReturnValue(false);
+      const pick = picker();
+      const picks = keys.map((hints) => pick(hints));
+      expect(picks).not.toContain(b);
+      expect(picks).not.toContain(undefined);
+    });
+
+    it('leaves out what the request has tried', () => {
+      const pick = picker();
+      expect(keys.map((hints) => pick(hints, new Set([a, c])))).toEqual(keys.map(() => b));
+    });
+
+    it('routes past breakers and health checks when they have taken every upstream out', () => {
+      for (const upstream of [a, b, c]) upstream.healthy = false;
+      const pick = picker();
+      expect(keys.map((hints) => pick(hints)).every((picked) => picked !== undefined)).toBe(true);
+    });
+
+    it('sends a request whose sticky cookie names an available upstream there', () => {
+      const pick = picker(['--sticky-cookie=srv']);
+      expect(keys.map(({ hashKey }) => pick({ hashKey, stickyTo: c.affinityId }))).toEqual(keys.map(() => c));
+    });
+
+    it('sends a request whose sticky upstream cannot take it (or was tried) elsewhere', () => {
+      const pick = picker(['--sticky-cookie=srv']);
+      vi.spyOn(c, 'isAvailable').mockReturnValue(false);
+      expect(keys.map(({ hashKey }) => pick({ hashKey, stickyTo: c.affinityId }))).not.toContain(c);
+      expect(keys.map(({ hashKey }) => pick({ hashKey, stickyTo: b.affinityId }, new Set([b])))).not.toContain(b);
+    });
+
+    it('ignores a sticky cookie when the service has no sticky sessions', () => {
+      const pick = picker();
+      const picks = keys.map(({ hashKey }) => pick({ hashKey, stickyTo: c.affinityId }));
+      expect(new Set(picks).size).toBeGreaterThan(1);
+    });
   });
 
   describe('with real circuit breakers', () => {

@@ -3,13 +3,22 @@ import type { ServicePool } from './service-pool.js';
 import type { Upstream } from './upstream.js';
 import { UpstreamPool } from './upstream-pool.js';
 
+/** What a request brings to the choice of its backend, read from it by the proxy. */
+export interface BalanceHints {
+  /** What consistent-hash hashes (`hashOn`); undefined when the service does not hash or the request lacks it. */
+  readonly hashKey: string | undefined;
+  /** The service's sticky cookie's value in the request, when it has one. */
+  readonly stickyTo: string | undefined;
+}
+
 /**
- * Picks the upstream of a service for a request: filters to the available ones, then asks the
- * service's strategy. When breakers and health checks have taken every upstream of the service out,
- * it sends to them anyway (panic routing, as Envoy's panic threshold and NGINX's "a single server
- * is never marked unavailable"): those signals can be wrong about part of the traffic (one failing
- * endpoint opens a breaker for every path), and a possible answer beats a certain 503. Concurrency
- * caps are never overridden: a pool emptied by them is shedding load, and answers 503.
+ * Picks the upstream of a service for a request: filters to the available ones, then lets a sticky
+ * cookie name one of them, else asks the service's strategy. When breakers and health checks have
+ * taken every upstream of the service out, it sends to them anyway (panic routing, as Envoy's panic
+ * threshold and NGINX's "a single server is never marked unavailable"): those signals can be wrong
+ * about part of the traffic (one failing endpoint opens a breaker for every path), and a possible
+ * answer beats a certain 503. Concurrency caps are never overridden: a pool emptied by them is
+ * shedding load, and answers 503. Every strategy meets retries, caps and panic routing here, the same way.
  */
 @Injectable()
 export class BalancerService {
@@ -22,12 +31,12 @@ export class BalancerService {
    * @returns undefined when no upstream is available and none has room for panic traffic, or when
    *   every available upstream is excluded.
    */
-  pick(service: ServicePool, exclude?: ReadonlySet<Upstream>): Upstream | undefined {
+  pick(service: ServicePool, hints?: BalanceHints, exclude?: ReadonlySet<Upstream>): Upstream | undefined {
     const all = service.upstreams;
     const candidates = this.candidates(all, exclude);
-    if (candidates.length > 0) return service.strategy.select(candidates);
+    if (candidates.length > 0) return choose(service, candidates, hints);
     if (all.some((upstream) => upstream.isAvailable())) return undefined;
-    return this.panicPick(service, exclude);
+    return this.panicPick(service, hints, exclude);
   }
 
   /** Hears every request sent past breakers and health checks. */
@@ -52,12 +61,23 @@ export class BalancerService {
     return all.filter((upstream) => qualifies(upstream, exclude));
   }
 
-  private panicPick(service: ServicePool, exclude: ReadonlySet<Upstream> | undefined): Upstream | undefined {
+  private panicPick(service: ServicePool, hints: BalanceHints | undefined, exclude: ReadonlySet<Upstream> | undefined): Upstream | undefined {
     const withRoom = service.upstreams.filter((upstream) => upstream.hasRoom && !exclude?.has(upstream));
-    const chosen = service.strategy.select(withRoom);
+    const chosen = withRoom.length > 0 ? choose(service, withRoom, hints) : undefined;
     if (chosen) for (const listener of this.panicListeners) listener();
     return chosen;
   }
+}
+
+/** The backend a sticky cookie names when it is a candidate, else the strategy's choice. */
+function choose(service: ServicePool, candidates: readonly Upstream[], hints: BalanceHints | undefined): Upstream | undefined {
+  if (hints === undefined) return service.strategy.select(candidates, undefined);
+  const { sticky } = service;
+  if (sticky !== undefined && hints.stickyTo !== undefined) {
+    const held = sticky.held(candidates, hints.stickyTo);
+    if (held !== undefined) return held;
+  }
+  return service.strategy.select(candidates, hints.hashKey);
 }
 
 function isPanicking(upstreams: readonly Upstream[]): boolean {

@@ -5,7 +5,6 @@ import { sourceOf } from '../config/parse-gateway-config.js';
 import { ROUTING_CONFIG, type RoutingConfig, type ServiceSpec } from '../config/routing-config.js';
 import { BackendDiscovery, type DiscoveredBackend } from './discovery/backend-discovery.js';
 import { ServicePool } from './service-pool.js';
-import { STRATEGIES } from './strategies/strategies.js';
 import { Upstream } from './upstream.js';
 import { type UpstreamTlsOptions, upstreamTlsOptions } from './upstream-tls.js';
 
@@ -87,9 +86,7 @@ export class UpstreamPool implements OnModuleDestroy {
     const added: Upstream[] = [];
     const next = new Map<string, ServicePool>();
     for (const spec of routing.services.values()) {
-      const pool = this.pools.get(spec.name);
-      const service = pool ?? new ServicePool(spec.name, spec.settings, STRATEGIES[spec.settings.balance]());
-      service.settings = spec.settings;
+      const service = this.pools.get(spec.name) ?? new ServicePool(spec.name, spec.settings);
       const members = this.discovery.backendsOf(spec).map(({ url, weight, drained, serverName }) => {
         let upstream = this.byUrl.get(url);
         if (upstream && !upstream.retired && this.builtWith.get(upstream) === buildOf(spec, serverName)) kept.add(upstream);
@@ -105,7 +102,7 @@ export class UpstreamPool implements OnModuleDestroy {
         return upstream;
       });
       // A drained backend keeps its breaker, health and connections, and takes no new requests.
-      service.upstreams = members.filter((upstream) => !upstream.drained);
+      service.update(spec.settings, members.filter((upstream) => !upstream.drained));
       next.set(spec.name, service);
     }
     const left = [...this.byUrl.values()].filter((upstream) => !kept.has(upstream) && !added.includes(upstream));

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
@@ -52,6 +53,15 @@ export class Upstream {
   service = 'default';
   /** Its share of the service's traffic relative to the others (the config file's `weight`). */
   weight = 1;
+  /** Slow start: when its ramp to full weight began (performance.now()); see strategies/weights.ts. */
+  rampStartedAt = 0;
+  /** Slow start: how long its ramp lasts; `0` once it is at full weight (or never ramped). */
+  rampMs = 0;
+  /**
+   * Names it in a sticky cookie: the same on every gateway, worker and restart (a hash of its URL,
+   * as Traefik derives its cookie values), and tells a client nothing of its address.
+   */
+  readonly affinityId: string;
   /**
    * Set when it has left the configuration: it takes no new requests, those in flight finish, then
    * its connections are closed (see UpstreamPool).
@@ -84,6 +94,7 @@ export class Upstream {
     this.cap = maxInflight > 0 ? new InflightCap(maxInflight) : undefined;
     this.maxSockets = maxSockets;
     this.url = url;
+    this.affinityId = createHash('sha256').update(url).digest('hex').slice(0, 16);
     this.target = new URL(url);
     // A trailing slash makes the prefix join as Go's reverse proxy does: `/api` + `/` -> `/api/`.
     if (!this.target.pathname.endsWith('/')) this.target.pathname += '/';

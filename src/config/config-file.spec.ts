@@ -144,7 +144,7 @@ describe(resolveConfigDocument.name, () => {
       what: 'an unknown key in a service',
       document: withService({ retrys: 3 }),
       problems: [
-        'services.users.retrys: unknown key; expected one of backends, balance, retries, writeTimeout, tryTimeout, maxInflightPerBackend, maxSocketsPerBackend, breaker, healthCheck, resolve, dnsRefresh, got 3',
+        'services.users.retrys: unknown key; expected one of backends, balance, hashOn, boundedLoad, sticky, slowStart, retries, writeTimeout, tryTimeout, maxInflightPerBackend, maxSocketsPerBackend, breaker, healthCheck, resolve, dnsRefresh, got 3',
       ],
     },
     {
@@ -160,7 +160,7 @@ describe(resolveConfigDocument.name, () => {
     {
       what: 'a balancing strategy that does not exist',
       document: withService({ balance: 'random' }),
-      problems: ['services.users.balance: expected one of round-robin, got "random"'],
+      problems: ['services.users.balance: expected one of round-robin, least-request, consistent-hash, got "random"'],
     },
     {
       what: 'a status that is not an HTTP status',
@@ -260,6 +260,64 @@ describe(resolveConfigDocument.name, () => {
       document: withService({ tryTimeout: 'x'.repeat(100) }),
       problems: [`services.users.tryTimeout: expected a duration such as 5s or 1m30s, got "${'x'.repeat(59)}…`],
     },
+    {
+      what: 'consistent-hash without a key',
+      document: withService({ balance: 'consistent-hash' }),
+      problems: ['services.users.hashOn: consistent-hash needs a key (or --hash-on): expected header:<name>, cookie:<name>, client-ip or path, got nothing'],
+    },
+    {
+      what: 'a hash key of no known kind',
+      document: withService({ balance: 'consistent-hash', hashOn: 'query:id' }),
+      problems: ['services.users.hashOn: expected header:<name>, cookie:<name>, client-ip or path, got "query:id"'],
+    },
+    {
+      what: 'a hash key without its header name',
+      document: withService({ balance: 'consistent-hash', hashOn: 'header:' }),
+      problems: ['services.users.hashOn: expected a header name after "header:", such as X-User-Id, got "header:"'],
+    },
+    {
+      what: 'a hash key for a service that does not hash',
+      document: withService({ balance: 'least-request', hashOn: 'client-ip' }),
+      problems: ['services.users.hashOn: a key for consistent-hash, but balance is least-request, got "client-ip"'],
+    },
+    {
+      what: 'a load bound for a service that does not hash',
+      document: withService({ boundedLoad: 1.5 }),
+      problems: ['services.users.boundedLoad: a bound of consistent-hash, but balance is round-robin, got 1.5'],
+    },
+    {
+      what: 'a load bound that no backend could keep',
+      document: withService({ balance: 'consistent-hash', hashOn: 'path', boundedLoad: 1 }),
+      problems: ['services.users.boundedLoad: expected a number above 1, such as 1.25, got 1'],
+    },
+    {
+      what: 'slow start on a service that hashes',
+      document: withService({ balance: 'consistent-hash', hashOn: 'path', slowStart: '30s' }),
+      problems: ['services.users.slowStart: slow start ramps round-robin and least-request; consistent-hash keeps each key on its backend, got "30s"'],
+    },
+    {
+      what: 'sticky sessions without a cookie name',
+      document: withService({ sticky: { secure: true } }),
+      problems: ["services.users.sticky.cookie: expected a cookie name: letters, digits and !#$%&'*+-.^_`|~, got nothing"],
+    },
+    {
+      what: 'a SameSite that is not one',
+      document: withService({ sticky: { cookie: 'srv', sameSite: 'lax' } }),
+      problems: ['services.users.sticky.sameSite: expected one of Strict, Lax, None, got "lax"'],
+    },
+    {
+      what: 'SameSite=None on a cookie that is not Secure',
+      document: withService({ sticky: { cookie: 'srv', sameSite: 'None' } }),
+      problems: ['services.users.sticky.sameSite: SameSite=None needs secure: true (browsers drop the cookie otherwise), got "None"'],
+    },
+    {
+      what: 'one sticky cookie for two services',
+      document: {
+        services: { users: { backends: ['http://127.0.0.1:8080'], sticky: { cookie: 'srv' } }, orders: { backends: ['http://127.0.0.1:8081'], sticky: { cookie: 'srv' } } },
+        routes: [{ service: 'users' }],
+      },
+      problems: ['services.orders.sticky.cookie: already the sticky cookie of service users: give each service its own, got "srv"'],
+    },
   ])('refuses $what', ({ document, problems }) => {
     expect(problemsOf(document)).toEqual(problems);
   });
@@ -274,12 +332,16 @@ describe(resolveConfigDocument.name, () => {
 
   it('fills every setting a service leaves out from the flags', () => {
     const custom = parseGatewayConfig(
-      ['--retries=4', '--write-timeout=7s', '--try-timeout=3s', '--max-inflight-per-backend=9', '--max-sockets-per-backend=12', '--breaker-failures=6', '--breaker-cooldown=20s', '--breaker-statuses=500', '--health-check-interval=8s', '--health-check-path=/ping', '--health-check-timeout=1s', '--health-check-fall=4', '--health-check-rise=5'],
+      ['--balance=least-request', '--slow-start=30s', '--retries=4', '--write-timeout=7s', '--try-timeout=3s', '--max-inflight-per-backend=9', '--max-sockets-per-backend=12', '--breaker-failures=6', '--breaker-cooldown=20s', '--breaker-statuses=500', '--health-check-interval=8s', '--health-check-path=/ping', '--health-check-timeout=1s', '--health-check-fall=4', '--health-check-rise=5'],
       {},
     );
 
     expect(usersOf(withService({}), custom).settings).toEqual({
-      balance: 'round-robin',
+      balance: 'least-request',
+      hashOn: undefined,
+      boundedLoad: undefined,
+      sticky: undefined,
+      slowStartMs: 30_000,
       retries: 4,
       writeTimeoutMs: 7_000,
       tryTimeoutMs: 3_000,
@@ -298,6 +360,44 @@ describe(resolveConfigDocument.name, () => {
     expect(settings).toMatchObject({ retries: 0, tryTimeoutMs: 90_000, resolve: true, dnsRefreshMs: 30_000 });
     expect(settings.breaker).toEqual({ failures: 2, cooldownMs: flags.breakerCooldownMs, statuses: new Set() });
     expect(settings.healthCheck).toEqual({ intervalMs: 0, path: flags.healthCheckPath, timeoutMs: flags.healthCheckTimeoutMs, fall: flags.healthCheckFall, rise: flags.healthCheckRise });
+  });
+
+  it.each([
+    {
+      what: 'a hashing service, with its key and bound',
+      service: { balance: 'consistent-hash', hashOn: 'header:X-User-Id', boundedLoad: 1.25 },
+      flags: [],
+      settings: { balance: 'consistent-hash', hashOn: { kind: 'header', name: 'x-user-id' }, boundedLoad: 1.25, slowStartMs: 0 },
+    },
+    {
+      what: 'a hashing service, with the key of --hash-on and no slow start from --slow-start',
+      service: { balance: 'consistent-hash' },
+      flags: ['--config=g.yaml', '--hash-on=cookie:session', '--slow-start=30s'],
+      settings: { balance: 'consistent-hash', hashOn: { kind: 'cookie', name: 'session' }, slowStartMs: 0 },
+    },
+    {
+      what: 'a service that does not hash, leaving --hash-on to those that do',
+      service: { balance: 'least-request', slowStart: '10s' },
+      flags: ['--config=g.yaml', '--hash-on=client-ip'],
+      settings: { balance: 'least-request', hashOn: undefined, slowStartMs: 10_000 },
+    },
+    {
+      what: 'sticky sessions, attributes defaulted',
+      service: { sticky: { cookie: 'srv' } },
+      flags: [],
+      settings: { sticky: { cookie: 'srv', secure: false, httpOnly: true, sameSite: 'Lax' } },
+    },
+  ])('resolves $what', ({ service, flags: serviceFlags, settings }) => {
+    expect(usersOf(withService(service), parseGatewayConfig(serviceFlags, {})).settings).toMatchObject(settings);
+  });
+
+  it('keeps --sticky-cookie and --balance when the flags\' own document is resolved again (as an admin API change does)', () => {
+    const gatewayFlags = parseGatewayConfig(['--sticky-cookie=srv', '--balance=least-request', '--slow-start=5s'], {});
+    const routing = routingFromFlags(gatewayFlags);
+    const again = resolveConfigDocument(routing.document, gatewayFlags);
+
+    expect(again.services.get(DEFAULT_SERVICE)!.settings).toEqual(routing.services.get(DEFAULT_SERVICE)!.settings);
+    expect(routing.services.get(DEFAULT_SERVICE)!.settings).toMatchObject({ balance: 'least-request', slowStartMs: 5_000, sticky: { cookie: 'srv' } });
   });
 
   it('takes resolve and dnsRefresh from the flags once they carry them', () => {

@@ -6,16 +6,17 @@ import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import type { GatewayConfig } from './gateway-config.js';
 import {
+  BALANCE_STRATEGIES,
   DEFAULT_SERVICE,
+  SAME_SITE_VALUES,
   type BackendSpec,
-  type BalanceStrategyName,
   type HeaderMatch,
   type RouteSpec,
   type RoutingConfig,
   type ServiceSettings,
   type ServiceSpec,
 } from './routing-config.js';
-import { backendIdentityOf, parseBackendUrl } from './value-parsers.js';
+import { backendIdentityOf, COOKIE_NAME_MESSAGE, HASH_ON_MESSAGE, HTTP_TOKEN, parseBackendUrl, parseHashOn } from './value-parsers.js';
 
 /**
  * The gateway's declarative config file (`--config=gateway.yaml`): services (backends and their
@@ -38,14 +39,9 @@ export class ConfigFileError extends Error {
 // ---------------------------------------------------------------------------------------------
 // The schema. Messages say what was expected; the value found is added when the problem is reported.
 
-const BALANCE_STRATEGIES = ['round-robin'] as const satisfies readonly BalanceStrategyName[];
-
 /** What parseDuration reads (Go's syntax), as a pattern so editors check it too; `0` needs no unit. */
 const GO_DURATION = /^\+?(?:0|(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)$/;
 const DURATION_MESSAGE = 'expected a duration such as 5s or 1m30s';
-
-/** An RFC 9110 token: what a method or a header name must be. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Exact host name labels, or `*.` as the whole first label; no scheme, no port. (JSON Schema has no `i` flag: both cases are spelled out.) */
 const HOST = /^(?:\*\.)?[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?)*$/;
@@ -166,12 +162,46 @@ const healthCheck = mapping({
   rise: wholeNumber(1).optional().describe('passed checks in a row that put it back (--health-check-rise)'),
 });
 
+const hashOn = z
+  .string({ error: HASH_ON_MESSAGE })
+  .superRefine((text, context) => {
+    try {
+      parseHashOn(text);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+  })
+  .transform(parseHashOn)
+  .describe('what consistent-hash hashes: header:<name>, cookie:<name>, client-ip or path (--hash-on)');
+
+const BOUNDED_LOAD_MESSAGE = 'expected a number above 1, such as 1.25';
+
+const sticky = mapping({
+  cookie: z.string({ error: COOKIE_NAME_MESSAGE }).regex(HTTP_TOKEN, COOKIE_NAME_MESSAGE).describe("the cookie's name; its value names the backend (a hash of its URL)"),
+  secure: flag.default(false).describe('send the cookie over HTTPS only'),
+  httpOnly: flag.default(true).describe('hide the cookie from page scripts'),
+  sameSite: z
+    .enum(SAME_SITE_VALUES, { error: `expected one of ${SAME_SITE_VALUES.join(', ')}` })
+    .default('Lax')
+    .describe("the cookie's SameSite attribute"),
+});
+
 const service = mapping({
   backends: backends.describe('bare URLs (weight 1) or mappings of url, weight'),
   balance: z
     .enum(BALANCE_STRATEGIES, { error: `expected one of ${BALANCE_STRATEGIES.join(', ')}` })
     .optional()
-    .describe('how requests are spread over the backends; round-robin (by weight) when left out'),
+    .describe('how requests are spread over the backends (--balance): round-robin by weight, least-request, or consistent-hash on hashOn'),
+  hashOn: hashOn.optional(),
+  boundedLoad: z
+    .number({ error: BOUNDED_LOAD_MESSAGE })
+    .gt(1, { error: BOUNDED_LOAD_MESSAGE })
+    .optional()
+    .describe("consistent-hash: no backend takes more than this times the average of requests in flight; a key over it goes on round the ring (Envoy's hash_balance_factor)"),
+  sticky: sticky.optional().describe('sticky sessions: a cookie keeps each client on the backend that answered it (--sticky-cookie)'),
+  slowStart: duration()
+    .optional()
+    .describe('how long a backend that comes back ramps up from a tenth of its weight to all of it; 0 is off (--slow-start)'),
   retries: wholeNumber(0).optional().describe('times a failed request may be tried again (--retries)'),
   writeTimeout: duration().optional().describe("longest wait for a backend's response headers or next body byte; 0 means none (--write-timeout)"),
   tryTimeout: duration().optional().describe("longest wait for one try's response headers (--try-timeout)"),
@@ -192,7 +222,7 @@ function headerValueMessage(issue: { input?: unknown }): string {
 }
 
 const headers = z
-  .record(z.string().regex(TOKEN, 'expected a header name such as X-Version'), z.string({ error: headerValueMessage }), {
+  .record(z.string().regex(HTTP_TOKEN, 'expected a header name such as X-Version'), z.string({ error: headerValueMessage }), {
     error: 'expected a mapping of header names to values',
   })
   .superRefine(refuseRepeatedHeaders, ALWAYS)
@@ -212,7 +242,7 @@ const match = mapping({
     .default('/')
     .describe('matches on a segment boundary: /users matches /users and /users/42, not /usersx'),
   methods: z
-    .array(z.string({ error: 'expected a method such as GET' }).regex(TOKEN, 'expected a method such as GET').toUpperCase(), {
+    .array(z.string({ error: 'expected a method such as GET' }).regex(HTTP_TOKEN, 'expected a method such as GET').toUpperCase(), {
       error: 'expected a list of methods such as [GET, POST]',
     })
     .min(1, 'expected at least one method (leave methods out to match any)')
@@ -470,6 +500,8 @@ export function resolveConfigDocument(document: unknown, flags: GatewayConfig): 
 function routingOf(parsed: ConfigDocument, flags: GatewayConfig, document: unknown): RoutingConfig {
   const defaults = settingsFromFlags(flags);
   const services = new Map(Object.entries(parsed.services).map(([name, spec]) => [name, serviceOf(name, spec, defaults)] as const));
+  const problems = balancingProblems(parsed, services, document);
+  if (problems.length > 0) throw new ConfigFileError(problems);
   const routes = Object.freeze(parsed.routes.map(routeOf));
   return Object.freeze({ services, routes, hash: configHash(document), document });
 }
@@ -482,9 +514,45 @@ function backendOf(entry: BackendEntry): BackendSpec {
   return Object.freeze(typeof entry === 'string' ? { url: entry, weight: 1, drained: false } : { url: entry.url, weight: entry.weight, drained: entry.drained ?? false });
 }
 
+/**
+ * What the balancing settings of each service mean only together, once the flags have filled in
+ * what the file left out: consistent-hash needs a key, its settings need consistent-hash, and two
+ * services' sticky cookies need names of their own.
+ */
+function balancingProblems(parsed: ConfigDocument, services: ReadonlyMap<string, ServiceSpec>, document: unknown): string[] {
+  const problems: string[] = [];
+  const problem = (path: PathPart[], message: string) => problems.push(problemLine(path, message, valueAt(document, path)));
+  const stickyOwner = new Map<string, string>();
+  for (const [name, spec] of Object.entries(parsed.services)) {
+    const { balance, sticky } = services.get(name)!.settings;
+    const at = (key: string): PathPart[] => ['services', name, key];
+    if (balance === 'consistent-hash') {
+      if (!services.get(name)!.settings.hashOn) problem(at('hashOn'), `consistent-hash needs a key (or --hash-on): ${HASH_ON_MESSAGE}`);
+      // Envoy's ring hash has no slow start either: a key's backend takes its keys back at once.
+      if (spec.slowStart) problem(at('slowStart'), 'slow start ramps round-robin and least-request; consistent-hash keeps each key on its backend');
+    } else {
+      if (spec.hashOn) problem(at('hashOn'), `a key for consistent-hash, but balance is ${balance}`);
+      if (spec.boundedLoad !== undefined) problem(at('boundedLoad'), `a bound of consistent-hash, but balance is ${balance}`);
+    }
+    if (!sticky) continue;
+    if (sticky.sameSite === 'None' && !sticky.secure) problem([...at('sticky'), 'sameSite'], 'SameSite=None needs secure: true (browsers drop the cookie otherwise)');
+    // A client reaching both services would be moved back and forth: each answer would set the cookie to its own backend.
+    const owner = stickyOwner.get(sticky.cookie);
+    if (owner === undefined) stickyOwner.set(sticky.cookie, name);
+    else problem([...at('sticky'), 'cookie'], `already the sticky cookie of service ${owner}: give each service its own`);
+  }
+  return problems;
+}
+
 function settingsOf(spec: ServiceDocument, defaults: ServiceSettings): ServiceSettings {
+  const balance = spec.balance ?? defaults.balance;
+  const hashing = balance === 'consistent-hash';
   return Object.freeze({
-    balance: spec.balance ?? defaults.balance,
+    balance,
+    hashOn: hashing ? (spec.hashOn ?? defaults.hashOn) : undefined,
+    boundedLoad: hashing ? spec.boundedLoad : undefined,
+    sticky: spec.sticky ? Object.freeze({ ...spec.sticky }) : undefined,
+    slowStartMs: hashing ? 0 : (spec.slowStart ?? defaults.slowStartMs),
     retries: spec.retries ?? defaults.retries,
     writeTimeoutMs: spec.writeTimeout ?? defaults.writeTimeoutMs,
     tryTimeoutMs: spec.tryTimeout ?? defaults.tryTimeoutMs,
@@ -509,8 +577,14 @@ function settingsOf(spec: ServiceDocument, defaults: ServiceSettings): ServiceSe
 
 /** Every per-service setting as the flags give it. */
 function settingsFromFlags(flags: GatewayConfig): ServiceSettings {
+  const hashing = flags.balance === 'consistent-hash';
   return Object.freeze({
-    balance: 'round-robin',
+    balance: flags.balance,
+    // Kept for a file's service that chooses consistent-hash itself.
+    hashOn: flags.hashOn,
+    boundedLoad: undefined,
+    sticky: flags.stickyCookie === undefined ? undefined : stickyOf(flags.stickyCookie),
+    slowStartMs: hashing ? 0 : flags.slowStartMs,
     retries: flags.retries,
     writeTimeoutMs: flags.writeTimeoutMs,
     tryTimeoutMs: flags.tryTimeoutMs,
@@ -527,6 +601,11 @@ function settingsFromFlags(flags: GatewayConfig): ServiceSettings {
     resolve: flags.resolveBackends,
     dnsRefreshMs: flags.dnsRefreshMs,
   });
+}
+
+/** `--sticky-cookie`: the name alone, the other attributes their defaults. */
+function stickyOf(cookie: string): ServiceSettings['sticky'] {
+  return Object.freeze({ cookie, secure: false, httpOnly: true, sameSite: 'Lax' });
 }
 
 function routeOf(route: RouteDocument, index: number): RouteSpec {
@@ -548,9 +627,16 @@ function routeOf(route: RouteDocument, index: number): RouteSpec {
  * (weight 1) and the flags' settings, and one catch-all route to it.
  */
 export function routingFromFlags(flags: GatewayConfig): RoutingConfig {
-  const document = { services: { [DEFAULT_SERVICE]: { backends: [...flags.backends] } }, routes: [{ service: DEFAULT_SERVICE }] };
+  // The sticky cookie in the document: the flag is not a default of a file's services, and the admin API edits this document.
+  const sticky = flags.stickyCookie === undefined ? {} : { sticky: { cookie: flags.stickyCookie } };
+  const document = { services: { [DEFAULT_SERVICE]: { backends: [...flags.backends], ...sticky } }, routes: [{ service: DEFAULT_SERVICE }] };
   const backendSpecs = Object.freeze(flags.backends.map((url) => Object.freeze({ url, weight: 1, drained: false })));
-  const service: ServiceSpec = Object.freeze({ name: DEFAULT_SERVICE, backends: backendSpecs, settings: settingsFromFlags(flags) });
+  const settings = settingsFromFlags(flags);
+  const service: ServiceSpec = Object.freeze({
+    name: DEFAULT_SERVICE,
+    backends: backendSpecs,
+    settings: settings.balance === 'consistent-hash' ? settings : Object.freeze({ ...settings, hashOn: undefined }),
+  });
   const catchAll: RouteSpec = Object.freeze({
     host: undefined,
     pathPrefix: '/',

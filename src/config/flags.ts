@@ -1,5 +1,6 @@
 import { parseDuration, parsePositiveDuration } from './duration.js';
 import type { GatewayConfig } from './gateway-config.js';
+import { BALANCE_STRATEGIES } from './routing-config.js';
 import { parseListenAddress } from './listen-address.js';
 import { parseAllowedMethods, parseContentTypes } from './request-rules.js';
 import { parseTrustedProxies } from './trusted-proxies.js';
@@ -11,6 +12,8 @@ import {
   parseByteSize,
   parsePositiveByteSize,
   parseChoice,
+  parseCookieName,
+  parseHashOn,
   parseFilePath,
   parseOffOr,
   parseOnOff,
@@ -228,6 +231,36 @@ export const FLAGS: readonly FlagSpec[] = [
     defaultText: '5s',
     help: 'how often backend host names are resolved again with --resolve-backends',
     parse: parsePositiveDuration,
+  }),
+  flag({
+    name: 'balance',
+    key: 'balance',
+    defaultText: 'round-robin',
+    help: `how requests are spread over backends: ${BALANCE_STRATEGIES.join(', ')} (a service's \`balance\` in --config)`,
+    parse: parseChoice(BALANCE_STRATEGIES),
+  }),
+  flag({
+    name: 'hash-on',
+    key: 'hashOn',
+    defaultText: '',
+    defaultHelp: 'unset; needed by --balance=consistent-hash',
+    help: "what consistent-hash hashes: header:<name>, cookie:<name>, client-ip or path (a service's `hashOn` in --config)",
+    parse: parseOptional(parseHashOn),
+  }),
+  flag({
+    name: 'sticky-cookie',
+    key: 'stickyCookie',
+    defaultText: '',
+    defaultHelp: 'unset: no sticky sessions',
+    help: "sticky sessions: the name of a cookie that keeps each client on one backend (a service's `sticky` in --config)",
+    parse: parseOptional(parseCookieName),
+  }),
+  flag({
+    name: 'slow-start',
+    key: 'slowStartMs',
+    defaultText: '0s',
+    help: "how long a backend that comes back ramps up from a tenth of its weight to all of it; 0s is off (a service's `slowStart` in --config)",
+    parse: parseDuration,
   }),
   flag({
     name: 'upstream-ca',

@@ -1,4 +1,5 @@
 import type { ListenAddress } from './listen-address.js';
+import type { BalanceStrategyName, HashOn } from './routing-config.js';
 import type { AllowedMethods } from './request-rules.js';
 import type { TrustedProxies } from './trusted-proxies.js';
 
@@ -73,6 +74,21 @@ export interface GatewayConfig {
   readonly dnsResolvers: readonly string[];
   /** How often those names are resolved again. `--dns-refresh`, `DNS_REFRESH`, default `5s`. */
   readonly dnsRefreshMs: number;
+  /**
+   * How each service spreads requests over its backends (a service's `balance` in --config):
+   * `round-robin` (smooth weighted), `least-request` (power of two choices on requests in flight)
+   * or `consistent-hash` (on --hash-on). `--balance`, `BALANCE`, default `round-robin`.
+   */
+  readonly balance: BalanceStrategyName;
+  /** The key of `consistent-hash`: `header:<name>`, `cookie:<name>`, `client-ip` or `path`. `--hash-on`, `HASH_ON`, default unset. */
+  readonly hashOn: HashOn | undefined;
+  /**
+   * Sticky sessions for the flags' one service: the cookie naming a client's backend (HttpOnly,
+   * SameSite=Lax; a service's `sticky` in --config says more). `--sticky-cookie`, `STICKY_COOKIE`, default unset (off).
+   */
+  readonly stickyCookie: string | undefined;
+  /** How long a backend that comes back (breaker closed, health restored, newly added) ramps up to its full weight; `0` is off. `--slow-start`, `SLOW_START`, default `0s`. */
+  readonly slowStartMs: number;
   /**
    * Consecutive failures (refused, reset, timed out, or a status in --breaker-statuses from the
    * backend) that open a backend's circuit breaker; `0` turns breakers off. `--breaker-failures`,

@@ -2,6 +2,7 @@ import { ConfigError, HelpRequested } from './config.error.js';
 import { envNameOf, FLAGS, type FlagSpec } from './flags.js';
 import type { GatewayConfig } from './gateway-config.js';
 import { formatListenAddress, type ListenAddress } from './listen-address.js';
+import { formatDuration } from './duration.js';
 
 /** Where a flag's text came from, so an error can name what the user actually typed. */
 interface RawValue {
@@ -41,6 +42,7 @@ export function parseGatewayConfig(
   refuseClientCaWithoutTls(parsed);
   refuseHalfAPair(parsed, 'tlsCertPath', 'tlsKeyPath', ' to serve HTTPS');
   refuseHalfAPair(parsed, 'upstreamCertPath', 'upstreamKeyPath', '');
+  refuseBalancingMismatch(parsed);
   return parsed;
 }
 
@@ -80,6 +82,36 @@ function refuseHalfAPair(config: GatewayConfig, cert: PathField, key: PathField,
   if ((config[cert] === undefined) === (config[key] === undefined)) return;
   const [given, missing] = config[cert] === undefined ? [key, cert] : [cert, key];
   throw new ConfigError(`invalid ${sourceOf(config, given)} ${JSON.stringify(config[given])}: ${sourceOf(config, missing)} is needed with it${purpose}`);
+}
+
+/**
+ * Balancing flags that mean nothing together. With --config, --balance, --hash-on and --slow-start
+ * are defaults each service takes where they apply (the file's own checks name a service left
+ * without a key); --sticky-cookie is for the flags' one service, as one cookie cannot keep a
+ * client on a backend of each of several services.
+ */
+function refuseBalancingMismatch(config: GatewayConfig): void {
+  const show = (key: keyof GatewayConfig, text: string) => `invalid ${sourceOf(config, key)} ${JSON.stringify(text)}`;
+  if (config.configPath !== undefined) {
+    if (config.stickyCookie !== undefined) {
+      throw new ConfigError(`${show('stickyCookie', config.stickyCookie)}: with ${sourceOf(config, 'configPath')}, give each service that needs it a \`sticky\` of its own`);
+    }
+    return;
+  }
+  const balance = sourceOf(config, 'balance');
+  if (config.balance === 'consistent-hash' && config.hashOn === undefined) {
+    throw new ConfigError(`${show('balance', config.balance)}: ${sourceOf(config, 'hashOn')} is needed with it (header:<name>, cookie:<name>, client-ip or path)`);
+  }
+  if (config.balance !== 'consistent-hash' && config.hashOn !== undefined) {
+    throw new ConfigError(`${show('hashOn', hashOnText(config.hashOn))}: a key for ${balance}=consistent-hash, but ${balance} is ${config.balance}`);
+  }
+  if (config.balance === 'consistent-hash' && config.slowStartMs > 0) {
+    throw new ConfigError(`${show('slowStartMs', formatDuration(config.slowStartMs))}: slow start ramps round-robin and least-request; consistent-hash keeps each key on its backend`);
+  }
+}
+
+function hashOnText(hashOn: NonNullable<GatewayConfig['hashOn']>): string {
+  return 'name' in hashOn ? `${hashOn.kind}:${hashOn.name}` : hashOn.kind;
 }
 
 /** Two listen addresses that cannot both be bound: the same port (not 0) and the same host, or a wildcard host. */

@@ -1,18 +1,17 @@
+import { HTTP_TOKEN } from './value-parsers.js';
+
 /** Methods no reverse proxy forwards: TRACE echoes credentials back (cross-site tracing), CONNECT asks for a tunnel. */
 export const NEVER_PROXIED_METHODS: ReadonlySet<string> = new Set(['TRACE', 'CONNECT']);
 
 /** Which methods are proxied: the ones listed, or any method Node's parser knows except TRACE and CONNECT. */
 export type AllowedMethods = { readonly any: true } | { readonly any: false; readonly listed: readonly string[] };
 
-/** An RFC 9110 token, as a method name must be. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
 /** `GET,HEAD,POST` (upper-cased, as methods are case-sensitive and always sent so), or `*`. */
 export function parseAllowedMethods(text: string): AllowedMethods {
   if (text.trim() === '*') return { any: true };
   const listed = text.split(',').map((entry) => entry.trim());
   for (const method of listed) {
-    if (!TOKEN.test(method)) throw new RangeError(`expected methods such as GET,HEAD,POST (or *), got ${JSON.stringify(method)}`);
+    if (!HTTP_TOKEN.test(method)) throw new RangeError(`expected methods such as GET,HEAD,POST (or *), got ${JSON.stringify(method)}`);
     if (NEVER_PROXIED_METHODS.has(method.toUpperCase())) throw new RangeError(`${method.toUpperCase()} is never proxied`);
   }
   return { any: false, listed: [...new Set(listed.map((method) => method.toUpperCase()))] };

@@ -4,8 +4,35 @@
  * describe one service, `default`, and one catch-all route to it: the gateway as it always was.
  */
 
-/** Balancing strategies a service may name (the balancing issue adds more). */
-export type BalanceStrategyName = 'round-robin';
+/** Balancing strategies a service may name (`balance`, `--balance`). */
+export const BALANCE_STRATEGIES = ['round-robin', 'least-request', 'consistent-hash'] as const;
+export type BalanceStrategyName = (typeof BALANCE_STRATEGIES)[number];
+
+/**
+ * What `consistent-hash` hashes (`hashOn`, `--hash-on`): a request header's value, a cookie's,
+ * the client's address (as the rate limiter sees it, --trust-proxy included), or the path
+ * without its query.
+ */
+export type HashOn =
+  | { readonly kind: 'header'; readonly name: string }
+  | { readonly kind: 'cookie'; readonly name: string }
+  | { readonly kind: 'client-ip' }
+  | { readonly kind: 'path' };
+
+export const SAME_SITE_VALUES = ['Strict', 'Lax', 'None'] as const;
+export type SameSite = (typeof SAME_SITE_VALUES)[number];
+
+/** Sticky sessions by cookie (`sticky`, `--sticky-cookie`): Traefik's sticky.cookie, HAProxy's cookie persistence. */
+export interface StickySettings {
+  /** The cookie's name; its value names a backend (a hash of its URL, never the URL). */
+  readonly cookie: string;
+  /** Sent over HTTPS only. Default false. */
+  readonly secure: boolean;
+  /** Hidden from page scripts. Default true: only the gateway reads it. */
+  readonly httpOnly: boolean;
+  /** Default Lax (what browsers assume anyway). */
+  readonly sameSite: SameSite;
+}
 
 /** One backend of a service. */
 export interface BackendSpec {
@@ -37,7 +64,16 @@ export interface HealthCheckSettings {
 
 /** Every per-backend setting of a service, resolved: the file's value, else the flag's. */
 export interface ServiceSettings {
+  /** `--balance`, default round-robin. */
   readonly balance: BalanceStrategyName;
+  /** `--hash-on`: the key of `consistent-hash` (set exactly when balance is consistent-hash). */
+  readonly hashOn: HashOn | undefined;
+  /** `consistent-hash` only: no backend takes more than this times the average load in flight (Envoy's hash_balance_factor); undefined: off. */
+  readonly boundedLoad: number | undefined;
+  /** `--sticky-cookie`; undefined: no stickiness. */
+  readonly sticky: StickySettings | undefined;
+  /** `--slow-start`: how long a backend that comes back ramps up to its full weight; `0`: off. */
+  readonly slowStartMs: number;
   /** `--retries` */
   readonly retries: number;
   /** `--write-timeout` */

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
+import type { HashOn } from './routing-config.js';
 
 /**
  * Parsers for flag values. Each takes the raw text and returns the typed value or throws a
@@ -188,5 +189,29 @@ export function parseRedisUrl(text: string): string {
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new RangeError('expected a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0');
   if (url.hostname === '') throw new RangeError('expected a host, as in redis://127.0.0.1:6379/0');
   if (url.pathname !== '' && url.pathname !== '/' && !/^\/\d+$/.test(url.pathname)) throw new RangeError('expected a database number after the host, as in redis://127.0.0.1:6379/0');
+  return text;
+}
+
+/** An RFC 9110 token: what a method, a header name or a cookie name must be. */
+export const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+export const HASH_ON_MESSAGE = 'expected header:<name>, cookie:<name>, client-ip or path';
+
+/** What consistent hashing hashes: `header:X-User-Id` (any case), `cookie:session`, `client-ip` or `path`. */
+export function parseHashOn(text: string): HashOn {
+  if (text === 'client-ip' || text === 'path') return Object.freeze({ kind: text });
+  const colon = text.indexOf(':');
+  const kind = text.slice(0, colon);
+  const name = text.slice(colon + 1);
+  if (colon === -1 || (kind !== 'header' && kind !== 'cookie')) throw new RangeError(HASH_ON_MESSAGE);
+  if (!HTTP_TOKEN.test(name)) throw new RangeError(`expected a ${kind} name after "${kind}:", such as ${kind === 'header' ? 'X-User-Id' : 'session'}`);
+  // Node gives request headers lower-cased; cookie names are case-sensitive.
+  return Object.freeze({ kind, name: kind === 'header' ? name.toLowerCase() : name });
+}
+
+export const COOKIE_NAME_MESSAGE = 'expected a cookie name: letters, digits and !#$%&\'*+-.^_`|~';
+
+export function parseCookieName(text: string): string {
+  if (!HTTP_TOKEN.test(text)) throw new RangeError(COOKIE_NAME_MESSAGE);
   return text;
 }

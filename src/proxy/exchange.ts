@@ -1,4 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { BalanceHints } from '../balancer/balancer.service.js';
 import type { ServicePool } from '../balancer/service-pool.js';
 import type { Upstream } from '../balancer/upstream.js';
 import type { BreakerAttempt } from '../breaker/upstream-breaker.js';
@@ -46,7 +47,7 @@ export interface TryOutcome {
 }
 
 /** What the gateway knows about one proxied request while it is in flight. */
-export class Exchange {
+export class Exchange implements BalanceHints {
   readonly startedAt = performance.now();
   phase: ExchangePhase = 'receiving';
   /** The service its route names; undefined until routed (and for a request no route matched). */
@@ -54,6 +55,10 @@ export class Exchange {
   /** The request target to send: the client's, or with the route's prefix stripped. */
   target = '/';
   upstream: Upstream | undefined;
+  /** BalanceHints: the request's consistent-hash key, read once for every try. */
+  hashKey: string | undefined = undefined;
+  /** BalanceHints: its sticky cookie's value. */
+  stickyTo: string | undefined = undefined;
   backend: BackendCounters | undefined;
   /** The current try's report to its backend's breaker; undefined once the try has ended. */
   attempt: BreakerAttempt | undefined;
@@ -74,6 +79,8 @@ export class Exchange {
   tryTimeoutMs = 0;
   /** The latest backend answer that was not passed on because a retry might do better; the client gets it if none does. */
   kept: KeptResponse | undefined;
+  /** The backend that gave `kept`: a sticky cookie names it if the client gets that answer. */
+  keptFrom: Upstream | undefined;
   /** What the latest failed try met: answered with if no backend is left to try and nothing was kept. */
   lastError: Error | undefined;
   /** Set while cockatiel's retry loop runs this request. */

@@ -21,6 +21,8 @@ import type { TransportEvents, UpstreamTransport } from './transport/upstream-tr
 import { UpstreamTries } from './upstream-tries.js';
 import { SecurityHeaders } from './edge/security-headers.js';
 import { ClientCertificates } from './auth/client-certificates.js';
+import { BalanceHintReader } from './balance-hints.js';
+import { ClientAddressResolver } from './edge/client-address.js';
 
 const A = 'http://127.0.0.1:8081';
 const B = 'http://127.0.0.1:8082';
@@ -114,7 +116,7 @@ describe(ProxyMiddleware.name, () => {
     const recorder = new RequestRecorder(metrics, { recordProxied() {} } as unknown as AccessLog);
     const tries = new UpstreamTries(recorder, metrics, pool, config);
     const writer = new ResponseWriter(new SecurityHeaders(config));
-    return new ProxyMiddleware(balancer, tries, writer, recorder, transport, config, new ClientCertificates(config), new Router(routing, pool));
+    return new ProxyMiddleware(balancer, tries, writer, recorder, transport, config, new ClientCertificates(config), new Router(routing, pool), new BalanceHintReader(new ClientAddressResolver(config)));
   }
 
   /** Sends one request through the middleware; the test then answers its tries. */

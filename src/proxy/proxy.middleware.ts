@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { BalancerService } from '../balancer/balancer.service.js';
+import { BalanceHintReader } from './balance-hints.js';
 import { ClientCertificates } from './auth/client-certificates.js';
 import type { Upstream } from '../balancer/upstream.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
@@ -48,6 +49,7 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
     private readonly clientCertificates: ClientCertificates,
     private readonly router: Router,
+    private readonly hints: BalanceHintReader,
   ) {
     this.trustedPeers = new TrustedPeers(config.trustProxy);
     this.retryBufferBytes = config.retryBufferBytes;
@@ -70,7 +72,9 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
     if (!routed) return this.fail(exchange, new NoRouteError());
     const service = (exchange.service = routed.service);
     exchange.target = this.router.targetOf(routed, req.url ?? '/');
-    const upstream = this.balancer.pick(service);
+    exchange.hashKey = this.hints.hashKeyOf(service, req);
+    exchange.stickyTo = this.hints.stickyValueOf(service, req);
+    const upstream = this.balancer.pick(service, exchange);
     if (!upstream) return this.fail(exchange, new NoUpstreamAvailableError());
     this.prepareHeaders(req);
     if (exchange.bodiless) {
@@ -166,7 +170,7 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
   tryAgain(exchange: Exchange): void {
     (exchange.tried ??= new Set()).add(exchange.upstream!);
     const service = exchange.service!;
-    const upstream = this.balancer.pick(service, exchange.tried) ?? this.balancer.pick(service);
+    const upstream = this.balancer.pick(service, exchange, exchange.tried) ?? this.balancer.pick(service, exchange);
     // None: every backend is at its cap now, so answer with what the tries met.
     if (!upstream) return this.fail(exchange, exchange.lastError);
     exchange.retries++;
@@ -208,6 +212,7 @@ export class ProxyMiddleware implements NestMiddleware<IncomingMessage, ServerRe
       if (breakerFailure) exchange.attempt?.fail(breakerFailure);
       this.tries.end(exchange, { kind: 'retried', status: response.status });
       exchange.kept = keeping.kept;
+      exchange.keptFrom = exchange.upstream;
       this.retryLoop.retryAfter(exchange, breakerFailure ?? new BackendStatusFailure(response.status));
     }
   }

@@ -16,6 +16,7 @@ import { ApiKeys } from './auth/api-keys.js';
 import { ClientCertificates } from './auth/client-certificates.js';
 import { CertificateReloader } from './edge/certificate-reloader.js';
 import { ClientAddressResolver } from './edge/client-address.js';
+import { BalanceHintReader } from './balance-hints.js';
 import { EdgeDispatcher } from './edge/edge-dispatcher.js';
 import { OwnEndpoints } from './edge/own-endpoints.js';
 import { SecurityHeaders } from './edge/security-headers.js';
@@ -51,6 +52,7 @@ import { WebSocketTunnels } from './transport/websocket-tunnels.js';
     ApiKeys,
     ApiKeyGate,
     ClientAddressResolver,
+    BalanceHintReader,
     AccessLog,
     RequestRecorder,
     UpstreamTries,

@@ -3,6 +3,7 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Injectable } from '@nestjs/common';
+import { BalanceHintReader } from '../balance-hints.js';
 import { BalancerService } from '../../balancer/balancer.service.js';
 import type { Upstream } from '../../balancer/upstream.js';
 import { GracefulShutdownService } from '../../lifecycle/graceful-shutdown.service.js';
@@ -34,6 +35,7 @@ export class WebSocketTunnels {
     private readonly accessLog: AccessLog,
     private readonly security: SecurityHeaders,
     shutdown: GracefulShutdownService,
+    private readonly hints: BalanceHintReader,
   ) {
     shutdown.onCut(() => {
       for (const socket of this.open) socket.destroy();
@@ -47,7 +49,7 @@ export class WebSocketTunnels {
   connect(req: IncomingMessage, res: ServerResponse, client: Socket, head: Buffer): void {
     const startedAt = performance.now();
     const routed = this.router.route(req);
-    const upstream = routed && this.balancer.pick(routed.service);
+    const upstream = routed && this.balancer.pick(routed.service, this.hints.hintsFor(routed.service, req));
     if (!upstream) {
       sendHttpException(res, routed ? new NoUpstreamAvailableError() : new NoRouteError(), { ...this.security.own, ...requestIdHeader(req) });
       return;
