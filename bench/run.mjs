@@ -10,7 +10,8 @@
 // what API-key checking costs the gateway, then a 60 s soak of the gateway alone.
 // Knobs (environment): ROUNDS=4 DURATION=10 WARMUP=3 (seconds) CONNS=50
 //   CONFIGS="gateway gateway-redis gateway-workers gateway-hpm floor fastify nginx gateway-tls nginx-tls gateway-apikeys"
-//   (also available: floor-httpxy and floor-undici, the floor without hpm and on undici instead of node:http's client)
+//   (also available: floor-httpxy and floor-undici, the floor without hpm and on undici instead of node:http's client;
+//   gateway-least-request, gateway-hash and gateway-sticky, the balancing strategies, to set against gateway's round robin)
 //   gateway-tls and nginx-tls serve https with one self-signed EC P-256 certificate for 127.0.0.1, made
 //   with openssl for the run in its scratch directory (deleted at exit); wrk keeps its connections alive,
 //   so they measure TLS records per request, the handshakes amortised
@@ -25,6 +26,7 @@
 //   GATEWAY_ARGS="..."  extra flags for the gateway (and the baseline)
 //   BASELINE=/path/to/other/checkout/dist/main.js  adds that build as config `baseline` (before/after)
 // Output: a table on stdout, and bench/results/<timestamp>/{results.json,summary.md} (+ bench/results/latest.md).
+import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -146,6 +148,26 @@ const ALL_CONFIGS = {
     headers: () => apiKeysFile().headers,
     command: (port) => gatewayCommand([`--api-keys=${apiKeysFile().file}`])(port),
   },
+  // Balancing strategies (issue 14), each against `gateway` (round robin) in the same run.
+  'gateway-least-request': {
+    what: 'this gateway with --balance=least-request (power of two choices on requests in flight)',
+    port: 9113,
+    unevenly: true,
+    command: gatewayCommand(['--balance=least-request']),
+  },
+  'gateway-hash': {
+    what: 'this gateway with --balance=consistent-hash --hash-on=path (a ring lookup per request; the load\'s one path lands on one backend)',
+    port: 9114,
+    unevenly: true,
+    command: gatewayCommand(['--balance=consistent-hash', '--hash-on=path']),
+  },
+  'gateway-sticky': {
+    what: 'this gateway with --sticky-cookie=srv, every request carrying the cookie of backend 1 (read and honoured; nothing to set)',
+    port: 9115,
+    unevenly: true,
+    headers: () => ({ cookie: `srv=${createHash('sha256').update(`http://127.0.0.1:${B1}`).digest('hex').slice(0, 16)}` }),
+    command: gatewayCommand(['--sticky-cookie=srv']),
+  },
   'nginx-tls': {
     what: `NGINX terminating TLS with the same certificate, TLSv1.2 and 1.3, session cache, otherwise as nginx (bench/nginx/proxy-tls.conf); ${tlsLoad}`,
     port: 9111,
@@ -227,7 +249,7 @@ async function measure(name, round) {
   let sampler;
   try {
     await waitForHttp(url, proc, headers);
-    await checkRoundRobin(url, headers);
+    await checkRoundRobin(url, headers, !config.unevenly);
     await load(url, WARMUP, headers);
     const ticksBefore = groupCpuTicks(proc.child.pid);
     const rssSamples = [];
@@ -391,7 +413,7 @@ async function soak(seconds, name = env.SOAK_CONFIG ?? 'gateway') {
   let sampler;
   try {
     await waitForHttp(url, proc, headers);
-    await checkRoundRobin(url, headers);
+    await checkRoundRobin(url, headers, !config.unevenly);
     const samples = [];
     sampler = setInterval(() => samples.push(groupKb(proc.child.pid, 'VmRSS') / 1024), 1_000);
     const result = await load(url, seconds, headers);
