@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
+import { UpstreamPool } from './balancer/upstream-pool.js';
 import { isWorkerOfPrimary, primaryChannelOf } from './cluster/workers/primary-channel.js';
 import { exitOnConfigError } from './config/exit-on-config-error.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config.js';
@@ -31,7 +32,7 @@ async function bootstrap(): Promise<void> {
   });
   const config = app.get<GatewayConfig>(GATEWAY_CONFIG);
   const logger = new Logger('Gateway');
-  logger.log(`listening on ${urlOf(address, config.tlsCertPath === undefined ? 'http' : 'https')}, proxying to ${config.backends.join(', ')} (proxy engine: ${config.proxyEngine})`);
+  logger.log(`listening on ${urlOf(address, config.tlsCertPath === undefined ? 'http' : 'https')}, proxying to ${proxiedTo(config, app.get(UpstreamPool))} (proxy engine: ${config.proxyEngine})`);
   if (address.admin) logger.log(`admin endpoints (/health, /health/ready, /metrics, /status) on ${urlOf(address.admin)}`);
   if (isWorkerOfPrimary(config)) {
     // A worker of --workers: the primary relays SIGTERM/SIGINT as a message (its workers may not get
@@ -43,6 +44,14 @@ async function bootstrap(): Promise<void> {
     });
     channel.announceListening(urlOf(address, config.tlsCertPath === undefined ? 'http' : 'https'), address.admin && urlOf(address.admin));
   }
+}
+
+/** `--backends`, or with --config its services: `services users (2 backends, least-request) and orders (1 backend, round-robin) from g.yaml`. */
+function proxiedTo(config: GatewayConfig, pool: UpstreamPool): string {
+  if (config.configPath === undefined) return config.backends.join(', ');
+  const services = [...pool.services.values()].map(({ name, upstreams, settings }) => `${name} (${upstreams.length} backend${upstreams.length === 1 ? '' : 's'}, ${settings.balance})`);
+  const list = services.length === 1 ? services[0] : `${services.slice(0, -1).join(', ')} and ${services.at(-1)}`;
+  return `service${services.length === 1 ? '' : 's'} ${list} from ${config.configPath}`;
 }
 
 function urlOf({ address, family, port }: AddressInfo, scheme: 'http' | 'https' = 'http'): string {

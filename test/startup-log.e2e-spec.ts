@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from './support/backend.js';
@@ -61,6 +64,26 @@ describe('start-up lines', () => {
       expect(lines.every((line) => line.level === 30 && line.context === 'Gateway')).toBe(true);
     } finally {
       await stop(gateway);
+    }
+  });
+
+  it('with --config, names the services it proxies to, their backends and strategies, and the file', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'startup-log-'));
+    const file = join(directory, 'gateway.yaml');
+    writeFileSync(
+      file,
+      `services:\n  users: { backends: [${backend.url}, http://127.0.0.1:9], balance: least-request }\n  orders: { backends: [http://127.0.0.1:10] }\nroutes: [{ service: users }]\n`,
+    );
+    const gateway = spawnGateway(['--listen=127.0.0.1:0', `--config=${file}`, '--proxy-engine=undici', '--health-check-interval=0']);
+    try {
+      const lines = await startUpLines(gateway, /^listening on/);
+      const port = await gateway.listening;
+      expect(lines.map((line) => line.msg)).toContain(
+        `listening on http://127.0.0.1:${port}, proxying to services users (2 backends, least-request) and orders (1 backend, round-robin) from ${file} (proxy engine: undici)`,
+      );
+    } finally {
+      await stop(gateway);
+      rmSync(directory, { recursive: true, force: true });
     }
   });
 
