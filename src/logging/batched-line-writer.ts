@@ -29,6 +29,8 @@ export class BatchedLineWriter {
   private queuedBytes = 0;
   private writing = false;
   private readonly spare: Buffer[] = [];
+  /** Waiting for everything queued to be out (drain). */
+  private readonly idle: (() => void)[] = [];
   /** Lines lost to a reader that fell too far behind. */
   dropped = 0;
 
@@ -69,8 +71,27 @@ export class BatchedLineWriter {
   }
 
   /**
-   * Writes everything waiting before returning: for the last lines at a stop. (A batch the thread
-   * pool is writing at that moment is not waited for, as with pino's own destination.)
+   * Writes everything waiting and resolves once it is out: for the last lines at a stop, however
+   * slowly the reader takes them. After `limitMs` (a reader that stopped reading must not hold a
+   * stop for ever) what is left is written synchronously, as far as the pipe takes it, unless a
+   * write is still in flight (whose rest would then come after it, cutting a line in two).
+   */
+  async drain(limitMs: number): Promise<void> {
+    this.seal();
+    if (this.writing || this.queue.length > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.idle.push(resolve);
+        timer = setTimeout(resolve, limitMs);
+      });
+      clearTimeout(timer);
+    }
+    if (!this.writing) this.flushSync();
+  }
+
+  /**
+   * Writes everything waiting before returning. (A batch the thread pool is writing at that moment
+   * is not waited for, as with pino's own destination: `drain` is the way to stop.)
    */
   flushSync(): void {
     this.seal(false);
@@ -100,7 +121,11 @@ export class BatchedLineWriter {
   }
 
   private pump(): void {
-    if (this.writing || this.queue.length === 0) return;
+    if (this.writing) return;
+    if (this.queue.length === 0) {
+      for (const resolve of this.idle.splice(0)) resolve();
+      return;
+    }
     let chunk: Buffer;
     if (this.queue.length === 1) {
       chunk = this.queue.pop()!;
@@ -113,14 +138,17 @@ export class BatchedLineWriter {
     this.writing = true;
     fs.write(this.fd, chunk, 0, chunk.length, null, (error, written) => {
       this.writing = false;
-      if (error || written === chunk.length) this.recycle(chunk);
-      if (error) {
-        // EAGAIN from a non-blocking pipe: try the same bytes again; anything else (the reader is
-        // gone) cannot be helped, and is not worth stopping the gateway for.
-        if ((error as NodeJS.ErrnoException).code === 'EAGAIN') this.requeue(chunk);
-      } else if (written < chunk.length) {
-        this.requeue(chunk.subarray(written));
+      const again = (error as NodeJS.ErrnoException | null)?.code === 'EAGAIN';
+      // Reused only once its bytes are out (or given up): a buffer still queued must not be filled again.
+      if ((error && !again) || written === chunk.length) this.recycle(chunk);
+      if (again) {
+        // A non-blocking pipe that is full: the same bytes again, shortly (not in a loop of refusals).
+        this.requeue(chunk);
+        setTimeout(() => this.pump(), 1);
+        return;
       }
+      // Any other error (the reader is gone) cannot be helped, and is not worth stopping the gateway for.
+      if (!error && written < chunk.length) this.requeue(chunk.subarray(written));
       this.pump();
     });
   }

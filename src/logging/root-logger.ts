@@ -6,6 +6,11 @@ import { prettyLineTarget } from './pretty-line.target.js';
 
 /** Waiting lines are written at least this often, so a quiet gateway's lines do not wait for a full batch. */
 const FLUSH_EVERY_MS = 1_000;
+/**
+ * Longest a stop waits for the reader of stdout to take the last lines (a --workers primary pausing
+ * its workers' pipes, a log shipper catching up); one that has stopped reading loses them instead.
+ */
+const LAST_LINES_WAIT_MS = 5_000;
 
 /**
  * The gateway's one pino logger: Nest's own logs (through nestjs-pino) and the access log share it.
@@ -36,9 +41,9 @@ export class RootLogger implements OnApplicationShutdown {
     }
   }
 
-  /** Writes out what is still queued, so the last lines before a stop are not lost. */
-  onApplicationShutdown(): void {
+  /** Writes out what is still queued, so the last lines before a stop are not lost, waiting for a slow reader up to LAST_LINES_WAIT_MS. */
+  async onApplicationShutdown(): Promise<void> {
     clearInterval(this.flushTimer);
-    this.lines?.flushSync();
+    await this.lines?.drain(LAST_LINES_WAIT_MS);
   }
 }
