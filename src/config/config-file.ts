@@ -16,7 +16,7 @@ import {
   type ServiceSettings,
   type ServiceSpec,
 } from './routing-config.js';
-import { backendIdentityOf, COOKIE_NAME_MESSAGE, HASH_ON_MESSAGE, HTTP_TOKEN, parseBackendUrl, parseHashOn } from './value-parsers.js';
+import { backendIdentityOf, COOKIE_NAME_MESSAGE, HASH_ON_MESSAGE, HTTP_TOKEN, parseBackendUrl, parseHashOn, SLOW_START_NOT_WITH_HASHING } from './value-parsers.js';
 
 /**
  * The gateway's declarative config file (`--config=gateway.yaml`): services (backends and their
@@ -524,12 +524,11 @@ function balancingProblems(parsed: ConfigDocument, services: ReadonlyMap<string,
   const problem = (path: PathPart[], message: string) => problems.push(problemLine(path, message, valueAt(document, path)));
   const stickyOwner = new Map<string, string>();
   for (const [name, spec] of Object.entries(parsed.services)) {
-    const { balance, sticky } = services.get(name)!.settings;
+    const { balance, hashOn, sticky } = services.get(name)!.settings;
     const at = (key: string): PathPart[] => ['services', name, key];
     if (balance === 'consistent-hash') {
-      if (!services.get(name)!.settings.hashOn) problem(at('hashOn'), `consistent-hash needs a key (or --hash-on): ${HASH_ON_MESSAGE}`);
-      // Envoy's ring hash has no slow start either: a key's backend takes its keys back at once.
-      if (spec.slowStart) problem(at('slowStart'), 'slow start ramps round-robin and least-request; consistent-hash keeps each key on its backend');
+      if (!hashOn) problem(at('hashOn'), `consistent-hash needs a key (or --hash-on): ${HASH_ON_MESSAGE}`);
+      if (spec.slowStart) problem(at('slowStart'), SLOW_START_NOT_WITH_HASHING);
     } else {
       if (spec.hashOn) problem(at('hashOn'), `a key for consistent-hash, but balance is ${balance}`);
       if (spec.boundedLoad !== undefined) problem(at('boundedLoad'), `a bound of consistent-hash, but balance is ${balance}`);
@@ -544,7 +543,11 @@ function balancingProblems(parsed: ConfigDocument, services: ReadonlyMap<string,
   return problems;
 }
 
-function settingsOf(spec: ServiceDocument, defaults: ServiceSettings): ServiceSettings {
+/**
+ * A service's settings: what it says, else the flags' (`defaults`). The one place that decides which
+ * balancing settings apply with which strategy, for a file's services and the flags' one alike.
+ */
+function settingsOf(spec: Omit<ServiceDocument, 'backends'>, defaults: ServiceSettings): ServiceSettings {
   const balance = spec.balance ?? defaults.balance;
   const hashing = balance === 'consistent-hash';
   return Object.freeze({
@@ -575,16 +578,15 @@ function settingsOf(spec: ServiceDocument, defaults: ServiceSettings): ServiceSe
   });
 }
 
-/** Every per-service setting as the flags give it. */
+/** Every per-service setting as the flags give it: the defaults settingsOf fills a service's gaps from. */
 function settingsFromFlags(flags: GatewayConfig): ServiceSettings {
-  const hashing = flags.balance === 'consistent-hash';
   return Object.freeze({
     balance: flags.balance,
-    // Kept for a file's service that chooses consistent-hash itself.
     hashOn: flags.hashOn,
     boundedLoad: undefined,
-    sticky: flags.stickyCookie === undefined ? undefined : stickyOf(flags.stickyCookie),
-    slowStartMs: hashing ? 0 : flags.slowStartMs,
+    // Not a default: --sticky-cookie is the flags' one service's own (see routingFromFlags).
+    sticky: undefined,
+    slowStartMs: flags.slowStartMs,
     retries: flags.retries,
     writeTimeoutMs: flags.writeTimeoutMs,
     tryTimeoutMs: flags.tryTimeoutMs,
@@ -604,7 +606,7 @@ function settingsFromFlags(flags: GatewayConfig): ServiceSettings {
 }
 
 /** `--sticky-cookie`: the name alone, the other attributes their defaults. */
-function stickyOf(cookie: string): ServiceSettings['sticky'] {
+function stickyOf(cookie: string): NonNullable<ServiceSettings['sticky']> {
   return Object.freeze({ cookie, secure: false, httpOnly: true, sameSite: 'Lax' });
 }
 
@@ -631,12 +633,8 @@ export function routingFromFlags(flags: GatewayConfig): RoutingConfig {
   const sticky = flags.stickyCookie === undefined ? {} : { sticky: { cookie: flags.stickyCookie } };
   const document = { services: { [DEFAULT_SERVICE]: { backends: [...flags.backends], ...sticky } }, routes: [{ service: DEFAULT_SERVICE }] };
   const backendSpecs = Object.freeze(flags.backends.map((url) => Object.freeze({ url, weight: 1, drained: false })));
-  const settings = settingsFromFlags(flags);
-  const service: ServiceSpec = Object.freeze({
-    name: DEFAULT_SERVICE,
-    backends: backendSpecs,
-    settings: settings.balance === 'consistent-hash' ? settings : Object.freeze({ ...settings, hashOn: undefined }),
-  });
+  const settings = settingsOf({ sticky: flags.stickyCookie === undefined ? undefined : stickyOf(flags.stickyCookie) }, settingsFromFlags(flags));
+  const service: ServiceSpec = Object.freeze({ name: DEFAULT_SERVICE, backends: backendSpecs, settings });
   const catchAll: RouteSpec = Object.freeze({
     host: undefined,
     pathPrefix: '/',

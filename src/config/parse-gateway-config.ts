@@ -3,6 +3,7 @@ import { envNameOf, FLAGS, type FlagSpec } from './flags.js';
 import type { GatewayConfig } from './gateway-config.js';
 import { formatListenAddress, type ListenAddress } from './listen-address.js';
 import { formatDuration } from './duration.js';
+import { SLOW_START_NOT_WITH_HASHING } from './value-parsers.js';
 
 /** Where a flag's text came from, so an error can name what the user actually typed. */
 interface RawValue {
@@ -106,7 +107,7 @@ function refuseBalancingMismatch(config: GatewayConfig): void {
     throw new ConfigError(`${show('hashOn', hashOnText(config.hashOn))}: a key for ${balance}=consistent-hash, but ${balance} is ${config.balance}`);
   }
   if (config.balance === 'consistent-hash' && config.slowStartMs > 0) {
-    throw new ConfigError(`${show('slowStartMs', formatDuration(config.slowStartMs))}: slow start ramps round-robin and least-request; consistent-hash keeps each key on its backend`);
+    throw new ConfigError(`${show('slowStartMs', formatDuration(config.slowStartMs))}: ${SLOW_START_NOT_WITH_HASHING}`);
   }
 }
 

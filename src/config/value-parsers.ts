@@ -197,6 +197,9 @@ export const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 export const HASH_ON_MESSAGE = 'expected header:<name>, cookie:<name>, client-ip or path';
 
+/** Why slow start is refused with consistent-hash, for the flag and the file alike (Envoy's ring hash has none either). */
+export const SLOW_START_NOT_WITH_HASHING = 'slow start ramps round-robin and least-request; consistent-hash keeps each key on its backend';
+
 /** What consistent hashing hashes: `header:X-User-Id` (any case), `cookie:session`, `client-ip` or `path`. */
 export function parseHashOn(text: string): HashOn {
   if (text === 'client-ip' || text === 'path') return Object.freeze({ kind: text });
