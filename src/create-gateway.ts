@@ -8,7 +8,7 @@ import { upstreamTlsOptions } from './balancer/upstream-tls.js';
 import { ApiKeys } from './proxy/auth/api-keys.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config.js';
 import { GatewayConfigModule, type GatewayConfigSource } from './config/gateway-config.module.js';
-import type { RoutingConfig } from './config/routing-config.js';
+import { hasHttpsBackends, type RoutingConfig } from './config/routing-config.js';
 import { sourceOf } from './config/parse-gateway-config.js';
 import { listenOn } from './lifecycle/listen-on.js';
 import { QuietBootstrapLogger } from './logging/quiet-bootstrap.logger.js';
@@ -50,8 +50,7 @@ export async function createGateway(source: GatewayConfigSource, options: Create
 function refuseUnusableFiles(config: GatewayConfig, routing: RoutingConfig): void {
   ApiKeys.readAtStart(config);
   // Only for https:// backends: a context of some 800 CAs costs start time and memory for nothing otherwise.
-  const backends = [...routing.services.values()].flatMap((service) => service.backends);
-  if (backends.some(({ url }) => url.startsWith('https:'))) upstreamTlsOptions(config);
+  if (hasHttpsBackends(routing)) upstreamTlsOptions(config);
 }
 
 /**

@@ -71,13 +71,12 @@ export class BalancerService {
 
 /** The backend a sticky cookie names when it is a candidate, else the strategy's choice. */
 function choose(service: ServicePool, candidates: readonly Upstream[], hints: BalanceHints | undefined): Upstream | undefined {
-  if (hints === undefined) return service.strategy.select(candidates, undefined);
-  const { sticky } = service;
-  if (sticky !== undefined && hints.stickyTo !== undefined) {
-    const held = sticky.held(candidates, hints.stickyTo);
+  const stickyTo = hints?.stickyTo;
+  if (stickyTo !== undefined && service.sticky !== undefined) {
+    const held = service.sticky.held(candidates, stickyTo);
     if (held !== undefined) return held;
   }
-  return service.strategy.select(candidates, hints.hashKey);
+  return service.strategy.select(candidates, hints?.hashKey);
 }
 
 function isPanicking(upstreams: readonly Upstream[]): boolean {

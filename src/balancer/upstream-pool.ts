@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 import { CircuitBreakerService } from '../breaker/circuit-breaker.service.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 import { sourceOf } from '../config/parse-gateway-config.js';
-import { ROUTING_CONFIG, type RoutingConfig, type ServiceSpec } from '../config/routing-config.js';
+import { hasHttpsBackends, ROUTING_CONFIG, type RoutingConfig, type ServiceSpec } from '../config/routing-config.js';
 import { BackendDiscovery, type DiscoveredBackend } from './discovery/backend-discovery.js';
 import { ServicePool } from './service-pool.js';
 import { Upstream } from './upstream.js';
@@ -79,8 +79,7 @@ export class UpstreamPool implements OnModuleDestroy {
   /** Makes the pool what `routing` declares (see the class comment). Synchronous: no request sees half of it. */
   apply(routing: RoutingConfig): void {
     // The one step that can fail (reading --upstream-ca), taken before anything changes.
-    const urls = [...routing.services.values()].flatMap((service) => service.backends.map((backend) => backend.url));
-    if (urls.some((url) => url.startsWith('https:'))) this.tls ??= upstreamTlsOptions(this.config);
+    if (hasHttpsBackends(routing)) this.tls ??= upstreamTlsOptions(this.config);
     this.routing = routing;
     const kept = new Set<Upstream>();
     const added: Upstream[] = [];

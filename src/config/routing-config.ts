@@ -135,6 +135,12 @@ export interface RoutingConfig {
   readonly document: unknown;
 }
 
+/** Whether any service has an https:// backend: only then is the context of trusted CAs (hundreds of them) worth making. */
+export function hasHttpsBackends(routing: RoutingConfig): boolean {
+  for (const service of routing.services.values()) if (service.backends.some(({ url }) => url.startsWith('https:'))) return true;
+  return false;
+}
+
 /** The service the flags describe when there is no config file. */
 export const DEFAULT_SERVICE = 'default';
 
