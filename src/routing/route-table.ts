@@ -16,12 +16,6 @@ import { isUnder } from './path-prefix.js';
  * map and only the request's own are tried: the same first match as walking the whole order.
  */
 
-/** The route a request takes, and the request target to forward (the prefix removed if the route strips it). */
-export interface RouteMatch {
-  readonly route: RouteSpec;
-  readonly path: string;
-}
-
 const SLASH = 0x2f;
 const COLON = 0x3a;
 const DOT = 0x2e;
@@ -100,7 +94,7 @@ export class RouteTable {
   /** Every route, in precedence order: the order they are tried in. */
   readonly routes: readonly RouteSpec[];
 
-  /** Set when the table is one route that takes every request as it is: `match` returns it at once. */
+  /** Set when the table is one route that takes every request as it is: `routeFor` returns it at once. */
   private readonly catchAll: RouteSpec | undefined;
   /** Some route names a host: only then is the Host header looked at. */
   private readonly hostMatters: boolean;
@@ -138,18 +132,13 @@ export class RouteTable {
   }
 
   /**
-   * The route a request takes, or undefined when none matches.
+   * The route a request takes, or undefined when none matches; nothing is allocated (this runs for
+   * every request). `targetOf` gives the request target to forward.
    * @param host the raw Host header (port, upper case and trailing dot allowed)
    * @param path the request target as Node gives it (`req.url`): path and optional `?query`
    * @param method upper case, as Node gives it
    * @param headers names lower case, as Node gives them
    */
-  match(host: string | undefined, path: string, method: string, headers: IncomingHttpHeaders): RouteMatch | undefined {
-    const route = this.routeFor(host, path, method, headers);
-    return route && { route, path: this.targetOf(route, path) };
-  }
-
-  /** As `match`, the route alone: nothing is allocated (this runs for every request). */
   routeFor(host: string | undefined, path: string, method: string, headers: IncomingHttpHeaders): RouteSpec | undefined {
     if (this.catchAll !== undefined) return this.catchAll;
     if (this.hostMatters) {
